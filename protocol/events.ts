@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { AlarmId } from './alarm.ts';
+
+/** The SSE event names a Tocsin stream carries. Heartbeats are comment frames and have no name. */
+export const EventName = {
+  alarm: 'alarm',
+  ready: 'ready',
+  gap: 'gap',
+} as const;
+export type EventName = (typeof EventName)[keyof typeof EventName];
+
+/**
+ * Sent once replay is done: from here on every alarm is live. Carries the heartbeat interval so the
+ * client can arm its watchdog, and the cursor the client now stands at (null: nothing delivered yet).
+ */
+export const ReadyEvent = z.object({
+  heartbeatMs: z.number().int().positive(),
+  cursor: AlarmId.nullable(),
+  /** Identifies the server's store; a different value means ids from another store's sequence. */
+  storeId: z.string().min(1),
+});
+export type ReadyEvent = z.infer<typeof ReadyEvent>;
+
+/**
+ * Sent before replay when the server cannot prove it still holds everything after the requested id.
+ * - `pruned`: retention removed alarms with ids in (after, through]; some of them may have been yours.
+ * - `unknown`: the id is not from this store's sequence (newer than anything it ever issued, e.g. the
+ *   server's data was reset); replay restarts from the oldest retained alarm.
+ */
+export const GapEvent = z.object({
+  reason: z.enum(['pruned', 'unknown']),
+  after: AlarmId,
+  through: AlarmId.nullable(),
+});
+export type GapEvent = z.infer<typeof GapEvent>;
+
+/** Query parameters of `GET /v1/stream`. */
+export const StreamQuery = z.object({
+  topics: z.string().optional(),
+  since: z.string().optional(),
+});

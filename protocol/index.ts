@@ -1,0 +1,3 @@
+export * from './alarm.ts';
+export * from './events.ts';
+export * from './problem.ts';

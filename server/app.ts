@@ -1,0 +1,140 @@
+import type { Writable } from 'node:stream';
+import rateLimit from '@fastify/rate-limit';
+import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify';
+import { parseServerConfig, type ServerConfig, type ServerConfigInput } from './config.ts';
+import type { ServerContext } from './context.ts';
+import { type IntervalTimers, startHeartbeat, systemTimers } from './heartbeat.ts';
+import { Metrics } from './metrics.ts';
+import { HttpProblem, PROBLEM_CONTENT_TYPE } from './problem.ts';
+import { Registry } from './registry.ts';
+import { registerHealthRoutes } from './routes/health.ts';
+import { registerHistoryRoutes } from './routes/history.ts';
+import { registerNtfyRoutes } from './routes/ntfy.ts';
+import { registerPublishRoutes } from './routes/publish.ts';
+import { registerStreamRoutes } from './routes/stream.ts';
+import { encodeRetry } from './sse.ts';
+import { SqliteStore } from './store/sqlite.ts';
+import { type AlarmStore, StoreError, type TokenStore } from './store/store.ts';
+
+export interface ServerDeps {
+  /** Where pino writes its JSON log lines (default stdout). */
+  logStream?: Writable;
+  timers?: IntervalTimers;
+  now?: () => number;
+  /** A store built by the caller (tests, other backends); default: SQLite in config.dataDir. */
+  store?: AlarmStore & TokenStore;
+}
+
+export interface TocsinServer {
+  readonly app: FastifyInstance;
+  readonly config: ServerConfig;
+  readonly context: ServerContext;
+  /** Starts listening; resolves with the base URL (`http://HOST:PORT`). */
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Maps Fastify's own errors (by their codes) and store failures to problem details. */
+function toProblem(error: FastifyError | Error): HttpProblem {
+  if (error instanceof HttpProblem) return error;
+  if (error instanceof StoreError)
+    return new HttpProblem('unavailable', 'the store is unavailable', { retryAfter: 5 });
+  const { code, statusCode } = error as FastifyError;
+  switch (code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new HttpProblem('payload-too-large', 'the request body is over the size limit');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new HttpProblem('unsupported-media-type');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new HttpProblem('bad-request', 'the JSON body is empty');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new HttpProblem('bad-request', 'the body is not valid JSON');
+  }
+  if (error instanceof SyntaxError || statusCode === 400)
+    return new HttpProblem('bad-request', error.message);
+  if (statusCode === 404) return new HttpProblem('not-found');
+  if (statusCode === 413) return new HttpProblem('payload-too-large');
+  if (statusCode === 415) return new HttpProblem('unsupported-media-type');
+  return new HttpProblem('internal');
+}
+
+export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): TocsinServer {
+  const config = parseServerConfig(input);
+  const now = deps.now ?? Date.now;
+  const app = Fastify({
+    logger: {
+      level: config.logLevel,
+      ...(deps.logStream !== undefined && { stream: deps.logStream }),
+    },
+    // Streams live for days: per-request info logs would be noise; errors are logged by the handler below.
+    logController: new LogController({ disableRequestLogging: true }),
+    trustProxy: config.trustProxy,
+    // Stale keep-alive sockets are closed on shutdown; open streams are ended by us first (preClose).
+    forceCloseConnections: 'idle',
+  });
+  const store = deps.store ?? new SqliteStore({ dataDir: config.dataDir, retention: config.retention, now });
+  const registry = new Registry();
+  const metrics = new Metrics();
+  const ctx: ServerContext = { config, store, tokens: store, registry, metrics, now };
+
+  const unsubscribe = store.subscribe((alarm) => registry.broadcast(alarm));
+  const stopHeartbeat = startHeartbeat(registry, config.heartbeatMs, deps.timers ?? systemTimers);
+  const pruneTimer = setInterval(() => {
+    store.prune(now()).catch((error: unknown) => app.log.warn({ err: error }, 'retention pass failed'));
+  }, config.pruneIntervalMs);
+  pruneTimer.unref();
+
+  app.decorateRequest('principal', null);
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const problem = toProblem(error);
+    if (problem.status >= 500 && problem.code === 'internal') {
+      request.log.error({ err: error }, 'request failed');
+    }
+    if (problem.retryAfter !== undefined) reply.header('retry-after', String(problem.retryAfter));
+    return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem.toJSON());
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const problem = new HttpProblem(
+      'not-found',
+      `no route for ${request.method} ${request.url.split('?')[0]}`,
+    );
+    return reply.code(404).type(PROBLEM_CONTENT_TYPE).send(problem.toJSON());
+  });
+
+  app.register(rateLimit, { global: false, hook: 'preHandler' });
+  app.register(async (scoped) => {
+    registerHealthRoutes(scoped, ctx);
+    registerPublishRoutes(scoped, ctx);
+    registerStreamRoutes(scoped, ctx);
+    registerHistoryRoutes(scoped, ctx);
+    await registerNtfyRoutes(scoped, ctx);
+  });
+
+  app.addHook('preClose', async () => {
+    // A short retry tells clients to reconnect (to another instance) quickly instead of backing off.
+    registry.closeAll('shutdown', encodeRetry(config.shutdownRetryMs));
+  });
+  app.addHook('onClose', async () => {
+    stopHeartbeat();
+    clearInterval(pruneTimer);
+    unsubscribe();
+    if (deps.store === undefined) await store.close();
+  });
+
+  return {
+    app,
+    config,
+    context: ctx,
+    async listen() {
+      await store
+        .prune(now())
+        .catch((error: unknown) => app.log.warn({ err: error }, 'retention pass failed'));
+      await app.listen({ host: config.host, port: config.port });
+      const address = app.server.address();
+      if (address === null || typeof address === 'string') throw new Error('server is not listening on TCP');
+      const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      return `http://${host}:${address.port}`;
+    },
+    close: () => app.close(),
+  };
+}

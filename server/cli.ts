@@ -1,0 +1,251 @@
+import { homedir } from 'node:os';
+import { parseArgs } from 'node:util';
+import { NAME_PATTERN } from '../protocol/index.ts';
+import { createServer } from './app.ts';
+import { ConfigError, type ServerConfigInput } from './config.ts';
+import { defaultDataDir } from './paths.ts';
+import { SqliteStore } from './store/sqlite.ts';
+import { SCOPES, type Scope, type TokenStore } from './store/store.ts';
+import { mintToken } from './tokens.ts';
+
+const USAGE = `Usage:
+  tocsin-server serve [--host 127.0.0.1] [--port 8080] [--data-dir DIR] [--heartbeat-ms 15000]
+                      [--retry-ms 3000] [--log-level info] [--max-streams-per-token 20]
+                      [--publish-rate 300/60000] [--retention-days 7] [--retention-count 100000]
+                      [--allow-origin ORIGIN]... [--trust-proxy]
+  tocsin-server token create --user NAME --scope subscribe|publish|admin [--topics a,b] [--data-dir DIR]
+  tocsin-server token list [--data-dir DIR]
+  tocsin-server token revoke ID [--data-dir DIR]
+
+The data dir defaults to the OS's user data location (${defaultDataDir(process.platform, process.env, homedir())}).`;
+
+export interface CliIo {
+  stdout: (line: string) => void;
+  stderr: (line: string) => void;
+  env: NodeJS.ProcessEnv;
+}
+
+class UsageError extends Error {
+  readonly code = 'usage';
+}
+
+function int(name: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^-?[0-9]+$/.test(raw)) throw new UsageError(`--${name} must be a whole number, got "${raw}"`);
+  return Number(raw);
+}
+
+function dataDirOf(raw: string | undefined, env: NodeJS.ProcessEnv): string {
+  return raw ?? env.TOCSIN_DATA_DIR ?? defaultDataDir(process.platform, env, homedir());
+}
+
+function serveConfig(
+  values: Record<string, string | boolean | string[] | undefined>,
+  env: NodeJS.ProcessEnv,
+) {
+  const str = (name: string) => values[name] as string | undefined;
+  const config: ServerConfigInput = { dataDir: dataDirOf(str('data-dir'), env) };
+  const set = <K extends keyof ServerConfigInput>(key: K, value: ServerConfigInput[K] | undefined) => {
+    if (value !== undefined) config[key] = value;
+  };
+  set('host', str('host'));
+  set('port', int('port', str('port')));
+  set('heartbeatMs', int('heartbeat-ms', str('heartbeat-ms')));
+  set('retryMs', int('retry-ms', str('retry-ms')));
+  set('maxStreamsPerToken', int('max-streams-per-token', str('max-streams-per-token')));
+  set('logLevel', str('log-level') as ServerConfigInput['logLevel']);
+  set('redisUrl', str('redis-url'));
+  set('allowedOrigins', values['allow-origin'] as string[] | undefined);
+  if (values['trust-proxy'] === true) config.trustProxy = true;
+  const rate = str('publish-rate');
+  if (rate !== undefined) {
+    const match = /^([0-9]+)\/([0-9]+)$/.exec(rate);
+    if (match === null) throw new UsageError('--publish-rate is MAX/WINDOW_MS, e.g. 300/60000');
+    config.publishRateLimit = { max: Number(match[1]), windowMs: Number(match[2]) };
+  }
+  const days = int('retention-days', str('retention-days'));
+  const count = int('retention-count', str('retention-count'));
+  if (days !== undefined || count !== undefined) {
+    config.retention = {
+      ...(days !== undefined && { maxAgeMs: days * 24 * 60 * 60 * 1000 }),
+      ...(count !== undefined && { maxCount: count }),
+    };
+  }
+  return config;
+}
+
+function curlExample(url: string, token: string): string {
+  return [
+    'Try it (in two terminals):',
+    `  curl -N -H "Authorization: Bearer ${token}" "${url}/v1/stream?topics=backups"`,
+    `  curl -H "Authorization: Bearer ${token}" -H "Title: nightly" -H "Priority: high" -d "Backup failed" ${url}/backups`,
+  ].join('\n');
+}
+
+async function serve(
+  values: Record<string, string | boolean | string[] | undefined>,
+  io: CliIo,
+): Promise<number> {
+  const config = serveConfig(values, io.env);
+  const server = createServer(config, { logStream: process.stderr });
+  const { tokens } = server.context;
+  let firstToken: string | undefined;
+  if ((await tokens.count()) === 0) {
+    firstToken = (await mintToken(tokens, { user: 'admin', scope: 'admin', topics: null }, Date.now())).token;
+  }
+  const url = await server.listen();
+  io.stdout(`listening on ${url}`);
+  if (firstToken !== undefined) {
+    io.stdout(
+      `\nCreated the first admin token. It is shown only this once; keep it somewhere safe:\n  ${firstToken}\n`,
+    );
+    io.stdout(curlExample(url, firstToken));
+  } else {
+    io.stdout(curlExample(url, '$TOCSIN_TOKEN'));
+    io.stdout(
+      `  (create a token with: tocsin-server token create --data-dir ${server.config.dataDir} --user NAME --scope admin)`,
+    );
+  }
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        io.stderr(`${signal} again: exiting without waiting`);
+        process.exit(130);
+      }
+      stopping = true;
+      server.close().then(resolve, (error: unknown) => {
+        io.stderr(`shutdown failed: ${String(error)}`);
+        resolve();
+      });
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  return 0;
+}
+
+async function withTokenStore<T>(dataDir: string, fn: (tokens: TokenStore) => Promise<T>): Promise<T> {
+  const store = new SqliteStore({
+    dataDir,
+    retention: { maxAgeMs: Number.MAX_SAFE_INTEGER, maxCount: Number.MAX_SAFE_INTEGER },
+  });
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+async function token(positionals: string[], values: Record<string, unknown>, io: CliIo): Promise<number> {
+  const [action, ...rest] = positionals;
+  const dataDir = dataDirOf(values['data-dir'] as string | undefined, io.env);
+  switch (action) {
+    case 'create': {
+      const user = values.user as string | undefined;
+      const scope = values.scope as string | undefined;
+      if (user === undefined || !NAME_PATTERN.test(user)) {
+        throw new UsageError('--user NAME is required (1-64 letters, digits, "_" or "-")');
+      }
+      if (scope === undefined || !SCOPES.includes(scope as Scope)) {
+        throw new UsageError(`--scope must be one of ${SCOPES.join(', ')}`);
+      }
+      const rawTopics = values.topics as string | undefined;
+      const topics =
+        rawTopics === undefined
+          ? null
+          : rawTopics
+              .split(',')
+              .map((t) => t.trim())
+              .filter((t) => t !== '');
+      const bad = topics?.filter((t) => !NAME_PATTERN.test(t)) ?? [];
+      if (bad.length > 0) throw new UsageError(`invalid topic name(s): ${bad.join(', ')}`);
+      const minted = await withTokenStore(dataDir, (tokens) =>
+        mintToken(tokens, { user, scope: scope as Scope, topics }, Date.now()),
+      );
+      io.stdout(minted.token);
+      io.stderr(
+        `created token ${minted.record.id} for ${user} (${scope}${topics === null ? '' : `, topics ${topics.join(',')}`})`,
+      );
+      return 0;
+    }
+    case 'list': {
+      const records = await withTokenStore(dataDir, (tokens) => tokens.list());
+      io.stdout(['ID', 'USER', 'SCOPE', 'TOPICS', 'CREATED', 'STATUS'].join('\t'));
+      for (const r of records) {
+        io.stdout(
+          [
+            r.id,
+            r.user,
+            r.scope,
+            r.topics === null ? '*' : r.topics.join(','),
+            new Date(r.createdAt).toISOString(),
+            r.revokedAt === null ? 'active' : `revoked ${new Date(r.revokedAt).toISOString()}`,
+          ].join('\t'),
+        );
+      }
+      return 0;
+    }
+    case 'revoke': {
+      const id = rest[0];
+      if (id === undefined) throw new UsageError('token revoke needs the token ID (see token list)');
+      const revoked = await withTokenStore(dataDir, (tokens) => tokens.revoke(id, Date.now()));
+      if (!revoked) {
+        io.stderr(`no active token with ID ${id}`);
+        return 1;
+      }
+      io.stderr(`revoked token ${id}`);
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown token action "${action ?? ''}" (create, list or revoke)`);
+  }
+}
+
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        host: { type: 'string' },
+        port: { type: 'string' },
+        'data-dir': { type: 'string' },
+        'heartbeat-ms': { type: 'string' },
+        'retry-ms': { type: 'string' },
+        'log-level': { type: 'string' },
+        'redis-url': { type: 'string' },
+        'max-streams-per-token': { type: 'string' },
+        'publish-rate': { type: 'string' },
+        'retention-days': { type: 'string' },
+        'retention-count': { type: 'string' },
+        'allow-origin': { type: 'string', multiple: true },
+        'trust-proxy': { type: 'boolean' },
+        user: { type: 'string' },
+        scope: { type: 'string' },
+        topics: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    const [command, ...rest] = positionals;
+    if (values.help === true || command === undefined || command === 'help') {
+      io.stdout(USAGE);
+      return command === undefined && values.help !== true ? 2 : 0;
+    }
+    if (command === 'serve') return await serve(values, io);
+    if (command === 'token') return await token(rest, values, io);
+    throw new UsageError(`unknown command "${command}"`);
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.stderr(`tocsin-server: ${(error as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (error instanceof ConfigError) {
+      io.stderr(`tocsin-server: ${error.message}`);
+      return 2;
+    }
+    io.stderr(`tocsin-server: ${(error as Error).message ?? String(error)}`);
+    return 1;
+  }
+}

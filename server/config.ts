@@ -1,0 +1,80 @@
+import { z } from 'zod';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Everything the server can be told. Validated once at the edge (CLI, tests, Electron) and passed in. */
+export const ServerConfig = z
+  .object({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535).default(8080),
+    dataDir: z.string().min(1),
+    /** Scale-out backend; when absent the embedded SQLite store in dataDir is used. */
+    redisUrl: z.string().url().optional(),
+    heartbeatMs: z.number().int().min(10).max(300_000).default(15_000),
+    /** The `retry:` a stream announces: how long a client waits before reconnecting after a drop. */
+    retryMs: z.number().int().min(0).max(300_000).default(3_000),
+    /** The `retry:` sent when this instance shuts down, so clients move to another instance quickly. */
+    shutdownRetryMs: z.number().int().min(0).max(60_000).default(250),
+    /** Cap on an alarm's message body in bytes (ntfy's default is 4 KiB too). */
+    maxMessageBytes: z
+      .number()
+      .int()
+      .min(64)
+      .max(MiB)
+      .default(4 * KiB),
+    /** A stream whose unflushed bytes exceed this is a slow consumer: closed, it replays on reconnect. */
+    maxBufferedBytes: z
+      .number()
+      .int()
+      .min(4 * KiB)
+      .default(MiB),
+    maxStreamsPerToken: z.number().int().min(1).default(20),
+    publishRateLimit: z
+      .object({
+        max: z.number().int().min(1).default(300),
+        windowMs: z.number().int().min(100).default(60_000),
+      })
+      .default({ max: 300, windowMs: 60_000 }),
+    retention: z
+      .object({
+        maxAgeMs: z
+          .number()
+          .int()
+          .min(1_000)
+          .default(7 * DAY_MS),
+        maxCount: z.number().int().min(1).default(100_000),
+      })
+      .default({ maxAgeMs: 7 * DAY_MS, maxCount: 100_000 }),
+    pruneIntervalMs: z.number().int().min(100).default(60_000),
+    /** Alarms read from the store per page while replaying a stream. */
+    replayPageSize: z.number().int().min(1).max(10_000).default(500),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Web origins allowed to read streams and history from a browser (CORS); '*' allows any. */
+    allowedOrigins: z.array(z.string().min(1)).default([]),
+    /** Honour X-Forwarded-* from a reverse proxy (nginx). Off unless the server sits behind one. */
+    trustProxy: z.boolean().default(false),
+  })
+  .strict();
+
+export type ServerConfigInput = z.input<typeof ServerConfig>;
+export type ServerConfig = z.output<typeof ServerConfig>;
+
+export class ConfigError extends Error {
+  readonly code = 'invalid-config';
+  readonly issues: string[];
+  constructor(issues: string[]) {
+    super(`invalid server configuration: ${issues.join('; ')}`);
+    this.issues = issues;
+    this.name = 'ConfigError';
+  }
+}
+
+export function parseServerConfig(input: ServerConfigInput): ServerConfig {
+  const result = ServerConfig.safeParse(input);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+  }
+  return result.data;
+}

@@ -1,0 +1,14 @@
+import type { ServerConfig } from './config.ts';
+import type { Metrics } from './metrics.ts';
+import type { Registry } from './registry.ts';
+import type { AlarmStore, TokenStore } from './store/store.ts';
+
+/** What route handlers share: built once by createServer and passed to each registerXRoutes. */
+export interface ServerContext {
+  readonly config: ServerConfig;
+  readonly store: AlarmStore;
+  readonly tokens: TokenStore;
+  readonly registry: Registry;
+  readonly metrics: Metrics;
+  readonly now: () => number;
+}

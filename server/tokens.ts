@@ -1,0 +1,81 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Scope, TokenRecord, TokenStore } from './store/store.ts';
+
+/**
+ * Token format: `tcs_<id>_<secret>`. The id (public, 12 hex) finds the record; the secret (32 random
+ * bytes, base64url) is checked against its stored sha256 in constant time. Only the hash is stored.
+ */
+const TOKEN_PATTERN = /^tcs_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
+
+export interface Principal {
+  readonly tokenId: string;
+  readonly user: string;
+  readonly scope: Scope;
+  readonly topics: readonly string[] | null;
+}
+
+export interface MintedToken {
+  readonly token: string;
+  readonly record: TokenRecord;
+}
+
+function hashSecret(secret: string): Buffer {
+  return createHash('sha256').update(secret).digest();
+}
+
+export async function mintToken(
+  store: TokenStore,
+  input: { user: string; scope: Scope; topics: readonly string[] | null },
+  now: number,
+): Promise<MintedToken> {
+  const id = randomBytes(6).toString('hex');
+  const secret = randomBytes(32).toString('base64url');
+  const record: TokenRecord = {
+    id,
+    user: input.user,
+    scope: input.scope,
+    topics: input.topics === null ? null : [...new Set(input.topics)],
+    createdAt: now,
+    revokedAt: null,
+    secretHash: hashSecret(secret),
+  };
+  await store.insert(record);
+  return { token: `tcs_${id}_${secret}`, record };
+}
+
+/** The principal for a presented token, or null for anything unknown, malformed or revoked. */
+export async function verifyToken(store: TokenStore, presented: string): Promise<Principal | null> {
+  const match = TOKEN_PATTERN.exec(presented);
+  if (match === null) return null;
+  const [, id, secret] = match as unknown as [string, string, string];
+  const record = await store.get(id);
+  if (record === undefined || record.revokedAt !== null) return null;
+  if (!timingSafeEqual(hashSecret(secret), record.secretHash)) return null;
+  return { tokenId: record.id, user: record.user, scope: record.scope, topics: record.topics };
+}
+
+/** Admin implies every scope; otherwise the scope must match exactly. */
+export function hasScope(principal: Principal, needed: Scope): boolean {
+  return principal.scope === 'admin' || principal.scope === needed;
+}
+
+export function mayUseTopic(principal: Principal, topic: string): boolean {
+  return principal.topics === null || principal.topics.includes(topic);
+}
+
+/**
+ * Pulls the token from `Authorization: Bearer <token>`, or from Basic auth with the token as the
+ * password (ntfy's `curl -u :token`). Returns null when absent or in another scheme.
+ */
+export function presentedToken(authorization: string | undefined): string | null {
+  if (authorization === undefined) return null;
+  const [scheme, value] = authorization.trim().split(/\s+/, 2);
+  if (value === undefined || scheme === undefined) return null;
+  if (scheme.toLowerCase() === 'bearer') return value;
+  if (scheme.toLowerCase() === 'basic') {
+    const decoded = Buffer.from(value, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    return colon === -1 ? null : decoded.slice(colon + 1);
+  }
+  return null;
+}
