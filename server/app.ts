@@ -1,5 +1,4 @@
 import type { Writable } from 'node:stream';
-import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import { parseServerConfig, type ServerConfig, type ServerConfigInput } from './config.ts';
 import type { ServerContext } from './context.ts';
@@ -11,6 +10,7 @@ import { registerHealthRoutes } from './routes/health.ts';
 import { registerHistoryRoutes } from './routes/history.ts';
 import { registerNtfyRoutes } from './routes/ntfy.ts';
 import { registerPublishRoutes } from './routes/publish.ts';
+import { registerPublishRateLimit } from './routes/rate-limit.ts';
 import { registerStreamRoutes } from './routes/stream.ts';
 import { encodeRetry } from './sse.ts';
 import { SqliteStore } from './store/sqlite.ts';
@@ -74,7 +74,7 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): T
   });
   const store = deps.store ?? new SqliteStore({ dataDir: config.dataDir, retention: config.retention, now });
   const registry = new Registry();
-  const metrics = new Metrics();
+  const metrics = new Metrics({ bufferedBytes: () => registry.bufferedBytes() });
   const ctx: ServerContext = { config, store, tokens: store, registry, metrics, now };
 
   const unsubscribe = store.subscribe((alarm) => registry.broadcast(alarm));
@@ -101,13 +101,15 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): T
     return reply.code(404).type(PROBLEM_CONTENT_TYPE).send(problem.toJSON());
   });
 
-  app.register(rateLimit, { global: false, hook: 'preHandler' });
   app.register(async (scoped) => {
     registerHealthRoutes(scoped, ctx);
-    registerPublishRoutes(scoped, ctx);
     registerStreamRoutes(scoped, ctx);
     registerHistoryRoutes(scoped, ctx);
-    await registerNtfyRoutes(scoped, ctx);
+  });
+  app.register(async (publishing) => {
+    await registerPublishRateLimit(publishing, ctx);
+    registerPublishRoutes(publishing, ctx);
+    await registerNtfyRoutes(publishing, ctx);
   });
 
   app.addHook('preClose', async () => {

@@ -11,6 +11,8 @@ import { mintToken } from './tokens.ts';
 const USAGE = `Usage:
   tocsin-server serve [--host 127.0.0.1] [--port 8080] [--data-dir DIR] [--heartbeat-ms 15000]
                       [--retry-ms 3000] [--log-level info] [--max-streams-per-token 20]
+                      [--max-message-bytes 4096] [--max-buffered-bytes 1048576]
+                      [--slow-consumer-grace-ms 5000]
                       [--publish-rate 300/60000] [--retention-days 7] [--retention-count 100000]
                       [--allow-origin ORIGIN]... [--trust-proxy]
   tocsin-server token create --user NAME --scope subscribe|publish|admin [--topics a,b] [--data-dir DIR]
@@ -53,6 +55,9 @@ function serveConfig(
   set('heartbeatMs', int('heartbeat-ms', str('heartbeat-ms')));
   set('retryMs', int('retry-ms', str('retry-ms')));
   set('maxStreamsPerToken', int('max-streams-per-token', str('max-streams-per-token')));
+  set('maxBufferedBytes', int('max-buffered-bytes', str('max-buffered-bytes')));
+  set('slowConsumerGraceMs', int('slow-consumer-grace-ms', str('slow-consumer-grace-ms')));
+  set('maxMessageBytes', int('max-message-bytes', str('max-message-bytes')));
   set('logLevel', str('log-level') as ServerConfigInput['logLevel']);
   set('redisUrl', str('redis-url'));
   set('allowedOrigins', values['allow-origin'] as string[] | undefined);
@@ -217,6 +222,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         'log-level': { type: 'string' },
         'redis-url': { type: 'string' },
         'max-streams-per-token': { type: 'string' },
+        'max-buffered-bytes': { type: 'string' },
+        'max-message-bytes': { type: 'string' },
+        'slow-consumer-grace-ms': { type: 'string' },
         'publish-rate': { type: 'string' },
         'retention-days': { type: 'string' },
         'retention-count': { type: 'string' },

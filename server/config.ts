@@ -24,12 +24,16 @@ export const ServerConfig = z
       .min(64)
       .max(MiB)
       .default(4 * KiB),
-    /** A stream whose unflushed bytes exceed this is a slow consumer: closed, it replays on reconnect. */
+    /**
+     * Slow consumers: a stream whose unflushed bytes stay over this for slowConsumerGraceMs, or exceed
+     * 4× this at any moment, is closed (the client replays on reconnect). Bounds memory per stream.
+     */
     maxBufferedBytes: z
       .number()
       .int()
       .min(4 * KiB)
       .default(MiB),
+    slowConsumerGraceMs: z.number().int().min(0).default(5_000),
     maxStreamsPerToken: z.number().int().min(1).default(20),
     publishRateLimit: z
       .object({

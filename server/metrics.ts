@@ -32,7 +32,15 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor() {
+  constructor(sources: { bufferedBytes: () => number }) {
+    new Gauge({
+      name: 'tocsin_stream_buffered_bytes',
+      help: 'Bytes written to open streams that their clients have not yet accepted',
+      registers: [this.registry],
+      collect() {
+        this.set(sources.bufferedBytes());
+      },
+    });
     collectDefaultMetrics({ register: this.registry });
     // Pre-create the labelled series so dashboards see zeros instead of gaps.
     for (const reason of [

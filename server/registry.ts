@@ -68,6 +68,13 @@ export class Registry {
     for (const session of [...recipients]) session.deliver(alarm, frame);
   }
 
+  /** Bytes queued in this process for all open streams (kernel buffers not included). */
+  bufferedBytes(): number {
+    let total = 0;
+    for (const session of this.#sessions) total += session.bufferedBytes;
+    return total;
+  }
+
   forEach(fn: (session: SseSession) => void): void {
     for (const session of [...this.#sessions]) fn(session);
   }

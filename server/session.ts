@@ -6,7 +6,10 @@ import type { Principal } from './tokens.ts';
 export type DisconnectReason = 'client-closed' | 'write-error' | 'slow-consumer' | 'shutdown' | 'revoked';
 
 export interface SessionHooks {
+  /** Unflushed bytes a stream may hold for up to `slowConsumerGraceMs`; 4× this closes it at once. */
   readonly maxBufferedBytes: number;
+  readonly slowConsumerGraceMs: number;
+  readonly now: () => number;
   readonly compareIds: (a: string, b: string) => number;
   onFrame(): void;
   onClose(session: SseSession, reason: DisconnectReason, error?: unknown): void;
@@ -34,6 +37,8 @@ export class SseSession {
   #closed = false;
   #backlog: { alarm: Alarm; frame: Buffer }[] = [];
   #backlogBytes = 0;
+  /** Since when the buffer has been over the soft cap without draining (null: it is not). */
+  #overSince: number | null = null;
 
   constructor(
     res: ServerResponse,
@@ -56,6 +61,10 @@ export class SseSession {
     return this.#closed;
   }
 
+  get bufferedBytes(): number {
+    return this.#closed ? 0 : this.#res.writableLength + this.#backlogBytes;
+  }
+
   get live(): boolean {
     return this.#live;
   }
@@ -70,11 +79,33 @@ export class SseSession {
     }
     const flushed = res.write(frame);
     this.#hooks.onFrame();
-    if (res.writableLength > this.#hooks.maxBufferedBytes) {
+    return this.#checkBacklog() && flushed;
+  }
+
+  /**
+   * A burst of alarms briefly over the cap is normal for a healthy reader; a reader that stays over it
+   * for the grace period, or falls 4× behind, has stopped reading. Returns false when it closed.
+   */
+  #checkBacklog(): boolean {
+    const res = this.#res;
+    const { maxBufferedBytes, slowConsumerGraceMs, now } = this.#hooks;
+    if (res.writableLength <= maxBufferedBytes) return true;
+    if (res.writableLength > 4 * maxBufferedBytes) {
       this.close('slow-consumer');
       return false;
     }
-    return flushed;
+    if (this.#overSince === null) {
+      this.#overSince = now();
+      res.once('drain', () => {
+        this.#overSince = null;
+      });
+      return true;
+    }
+    if (now() - this.#overSince >= slowConsumerGraceMs) {
+      this.close('slow-consumer');
+      return false;
+    }
+    return true;
   }
 
   /** Writes an alarm frame during replay and advances the cursor. */
@@ -90,7 +121,7 @@ export class SseSession {
     if (!this.#live) {
       this.#backlog.push({ alarm, frame });
       this.#backlogBytes += frame.length;
-      if (this.#backlogBytes > this.#hooks.maxBufferedBytes) this.close('slow-consumer');
+      if (this.#backlogBytes > 4 * this.#hooks.maxBufferedBytes) this.close('slow-consumer');
       return;
     }
     if (this.lastId !== null && this.#hooks.compareIds(alarm.id, this.lastId) <= 0) return;

@@ -6,7 +6,6 @@ import { NTFY_HEADERS, ntfyHeader, ntfyPriority, ntfyTags, RESERVED_TOPICS } fro
 import { HttpProblem } from '../problem.ts';
 import { publishAlarm } from '../publish.ts';
 import { parseInput } from '../validation.ts';
-import { rateLimitFor } from './rate-limit.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -23,7 +22,6 @@ export async function registerNtfyRoutes(app: FastifyInstance, ctx: ServerContex
       onRequest: async (request) => {
         await authenticate(ctx, request, 'publish');
       },
-      config: { rateLimit: rateLimitFor(ctx) },
       handler: async (request) => {
         const { topic } = request.params as { topic: string };
         if (!NAME_PATTERN.test(topic) || RESERVED_TOPICS.has(topic)) {

@@ -5,7 +5,6 @@ import type { ServerContext } from '../context.ts';
 import { HttpProblem } from '../problem.ts';
 import { publishAlarm } from '../publish.ts';
 import { parseInput } from '../validation.ts';
-import { rateLimitFor } from './rate-limit.ts';
 
 /** JSON overhead allowed on top of the message cap (title, tags, url, field names). */
 const JSON_ENVELOPE_BYTES = 8 * 1024;
@@ -18,7 +17,6 @@ export function registerPublishRoutes(app: FastifyInstance, ctx: ServerContext):
       onRequest: async (request) => {
         await authenticate(ctx, request, 'publish');
       },
-      config: { rateLimit: rateLimitFor(ctx) },
     },
     async (request, reply) => {
       const type = request.headers['content-type'] ?? '';

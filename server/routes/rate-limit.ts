@@ -1,10 +1,16 @@
-import type { FastifyRequest } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ServerContext } from '../context.ts';
 import { HttpProblem } from '../problem.ts';
 
-/** Per-token publish rate limit (@fastify/rate-limit), checked after authentication. */
-export function rateLimitFor(ctx: ServerContext) {
-  return {
+/**
+ * Per-token publish rate limit (@fastify/rate-limit), checked after authentication. Registered once
+ * in the context holding every publish route, so both dialects draw on one budget per token.
+ */
+export async function registerPublishRateLimit(app: FastifyInstance, ctx: ServerContext): Promise<void> {
+  await app.register(rateLimit, {
+    global: true,
+    hook: 'preHandler',
     max: ctx.config.publishRateLimit.max,
     timeWindow: ctx.config.publishRateLimit.windowMs,
     keyGenerator: (request: FastifyRequest) => request.principal?.tokenId ?? request.ip,
@@ -12,5 +18,5 @@ export function rateLimitFor(ctx: ServerContext) {
       new HttpProblem('rate-limited', `publish rate limit reached; retry in ${context.after}`, {
         retryAfter: Math.ceil(context.ttl / 1000),
       }),
-  };
+  });
 }

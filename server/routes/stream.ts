@@ -71,6 +71,8 @@ async function openStream(ctx: ServerContext, request: FastifyRequest, reply: Fa
   const log = request.log;
   const session = new SseSession(res, principal, { user: principal.user, topics }, after, {
     maxBufferedBytes: ctx.config.maxBufferedBytes,
+    slowConsumerGraceMs: ctx.config.slowConsumerGraceMs,
+    now: ctx.now,
     compareIds: (a, b) => ctx.store.compareIds(a, b),
     onFrame: () => ctx.metrics.framesWritten.inc(),
     onClose: (closed, reason, error) => {

@@ -1,0 +1,93 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface ServerProcess {
+  child: ChildProcess;
+  url: string;
+  /** The first-run admin token when the data dir was empty. */
+  adminToken: string | undefined;
+  stdout: string;
+  stderr: string;
+  kill(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Runs `tocsin-server serve` as its own process (the way users and crash tests need it). */
+export async function spawnServer(dataDir: string, args: string[] = [], port = 0): Promise<ServerProcess> {
+  const child = spawn(
+    process.execPath,
+    [
+      'server/main.ts',
+      'serve',
+      '--port',
+      String(port),
+      '--data-dir',
+      dataDir,
+      '--log-level',
+      'warn',
+      ...args,
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const handle: ServerProcess = {
+    child,
+    url: '',
+    adminToken: undefined,
+    stdout: '',
+    stderr: '',
+    async kill(signal = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill(signal);
+      const [code] = await once(child, 'exit');
+      return code as number | null;
+    },
+  };
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    handle.stderr += chunk;
+  });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`server did not start:\n${handle.stdout}\n${handle.stderr}`)),
+      15_000,
+    );
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code} before listening:\n${handle.stderr}`));
+    });
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      handle.stdout += chunk;
+      const listening = /^listening on (http:\/\/\S+)$/m.exec(handle.stdout);
+      // The first-run token is printed right after the listening line.
+      const token = /^\s+(tcs_\S+)$/m.exec(handle.stdout);
+      if (listening?.[1] !== undefined && (token !== null || /Try it/.test(handle.stdout))) {
+        handle.url = listening[1];
+        handle.adminToken = token?.[1];
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  return handle;
+}
+
+/** Runs the server CLI to completion (token commands). */
+export async function runServerCli(
+  args: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['server/main.ts', ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (c: string) => {
+    stdout += c;
+  });
+  child.stderr.setEncoding('utf8').on('data', (c: string) => {
+    stderr += c;
+  });
+  const [code] = await once(child, 'exit');
+  return { code: code as number | null, stdout, stderr };
+}

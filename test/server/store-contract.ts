@@ -1,0 +1,209 @@
+import { describe, expect, it } from 'vitest';
+import type { Alarm } from '../../protocol/index.ts';
+import type { AlarmStore, NewAlarm, TokenStore } from '../../server/store/store.ts';
+
+export interface StoreFixture {
+  store: AlarmStore & TokenStore;
+  /** Advances the clock the store stamps alarms with. */
+  setNow(ms: number): void;
+  cleanup(): Promise<void>;
+}
+
+export interface ContractOptions {
+  /** Builds a store with the given retention. */
+  make(retention: { maxAgeMs: number; maxCount: number }): Promise<StoreFixture>;
+  /** A store of the same backend opened again on the same data (to test persistence), if supported. */
+  reopen?(fixture: StoreFixture): Promise<StoreFixture>;
+}
+
+const alarm = (title: string, to: Partial<NewAlarm> = { topic: 'ops' }): NewAlarm => ({
+  title,
+  priority: 3,
+  tags: [],
+  ...to,
+});
+
+/** One contract for every backend (SQLite embedded, Redis scale-out): they must be interchangeable. */
+export function describeStoreContract(name: string, options: ContractOptions): void {
+  const roomy = { maxAgeMs: 3_600_000, maxCount: 1_000_000 };
+  const withStore = (retention: typeof roomy, fn: (f: StoreFixture) => Promise<void>) => async () => {
+    const fixture = await options.make(retention);
+    try {
+      await fn(fixture);
+    } finally {
+      await fixture.cleanup();
+    }
+  };
+
+  describe(`store contract: ${name}`, () => {
+    it(
+      'appends with strictly increasing ids and the store’s time, and reads them back in order',
+      withStore(roomy, async ({ store, setNow }) => {
+        setNow(1_700_000_000_000);
+        const a = await store.append(
+          alarm('a', { topic: 'ops', body: 'b', url: 'https://x.test', tags: ['t'] }),
+        );
+        const b = await store.append(alarm('b'));
+        expect(store.compareIds(b.id, a.id)).toBeGreaterThan(0);
+        expect(a.time).toBe(1_700_000_000_000);
+        const read = await store.read(null, { user: 'nobody', topics: ['ops'] }, 10);
+        expect(read).toEqual([a, b]);
+        expect(read[0]).toMatchObject({
+          title: 'a',
+          body: 'b',
+          url: 'https://x.test',
+          tags: ['t'],
+          priority: 3,
+        });
+      }),
+    );
+
+    it(
+      'keeps order and uniqueness under concurrent appends',
+      withStore(roomy, async ({ store }) => {
+        const seen: Alarm[] = [];
+        store.subscribe((a) => seen.push(a));
+        const stored = await Promise.all(Array.from({ length: 200 }, (_, i) => store.append(alarm(`n${i}`))));
+        const ids = stored.map((a) => a.id);
+        expect(new Set(ids).size).toBe(200);
+        const sorted = [...ids].sort((x, y) => store.compareIds(x, y));
+        // Listeners see every alarm once, in id order.
+        await expect.poll(() => seen.length).toBe(200);
+        expect(seen.map((a) => a.id)).toEqual(sorted);
+        const read = await store.read(null, { user: 'x', topics: ['ops'] }, 1000);
+        expect(read.map((a) => a.id)).toEqual(sorted);
+      }),
+    );
+
+    it(
+      'reads only what a subscriber may see, after its cursor, up to the limit',
+      withStore(roomy, async ({ store }) => {
+        const ops = await store.append(alarm('ops'));
+        const db = await store.append(alarm('db', { topic: 'db' }));
+        const alice = await store.append(alarm('alice', { user: 'alice' }));
+        const aliceOnDb = await store.append(alarm('alice-db', { user: 'alice', topic: 'db' }));
+        const bob = await store.append(alarm('bob', { user: 'bob', topic: 'ops' }));
+        const ids = (as: Alarm[]) => as.map((a) => a.id);
+        expect(ids(await store.read(null, { user: 'alice', topics: ['ops'] }, 100))).toEqual([
+          ops.id,
+          alice.id,
+          aliceOnDb.id,
+        ]);
+        expect(ids(await store.read(null, { user: 'bob', topics: [] }, 100))).toEqual([bob.id]);
+        expect(ids(await store.read(null, { user: 'carol', topics: ['db', 'ops'] }, 100))).toEqual([
+          ops.id,
+          db.id,
+        ]);
+        expect(ids(await store.read(ops.id, { user: 'alice', topics: ['ops'] }, 100))).toEqual([
+          alice.id,
+          aliceOnDb.id,
+        ]);
+        expect(ids(await store.read(null, { user: 'alice', topics: ['ops'] }, 2))).toEqual([
+          ops.id,
+          alice.id,
+        ]);
+      }),
+    );
+
+    it(
+      'parses only its own ids',
+      withStore(roomy, async ({ store }) => {
+        const a = await store.append(alarm('a'));
+        expect(store.parseId(a.id)).toBe(a.id);
+        for (const bad of ['', 'abc', '-1', '1.5', ' 1', '1\n2', '9'.repeat(40)])
+          expect(store.parseId(bad)).toBeNull();
+      }),
+    );
+
+    it(
+      'proves a cursor complete, pruned (with the range) or unknown',
+      withStore({ maxAgeMs: 3_600_000, maxCount: 2 }, async ({ store, setNow }) => {
+        setNow(1_000_000);
+        const stored = [];
+        for (let i = 0; i < 5; i++) stored.push(await store.append(alarm(`n${i}`)));
+        const [n0, n1, n2, n3, n4] = stored as [Alarm, Alarm, Alarm, Alarm, Alarm];
+        expect(await store.checkCursor(n0.id)).toEqual({ kind: 'complete' });
+        expect(await store.prune(1_000_000)).toBe(3);
+        expect(await store.checkCursor(n0.id)).toEqual({ kind: 'pruned', through: n2.id });
+        expect(await store.checkCursor(n1.id)).toEqual({ kind: 'pruned', through: n2.id });
+        expect(await store.checkCursor(n2.id)).toEqual({ kind: 'complete' });
+        expect(await store.checkCursor(n4.id)).toEqual({ kind: 'complete' });
+        expect((await store.read(null, { user: 'x', topics: ['ops'] }, 10)).map((a) => a.id)).toEqual([
+          n3.id,
+          n4.id,
+        ]);
+        // An id beyond anything issued is from another sequence.
+        const beyond = store.parseId(n4.id.includes('-') ? '99999999999999-0' : '999999999');
+        expect(await store.checkCursor(beyond as string)).toEqual({ kind: 'unknown' });
+        // Pruning again with nothing to do keeps the horizon.
+        expect(await store.prune(1_000_000)).toBe(0);
+        expect(await store.checkCursor(n0.id)).toEqual({ kind: 'pruned', through: n2.id });
+      }),
+    );
+
+    it(
+      'prunes by age',
+      withStore({ maxAgeMs: 60_000, maxCount: 1_000 }, async ({ store, setNow }) => {
+        setNow(1_000_000);
+        await store.append(alarm('old'));
+        setNow(1_100_000);
+        const young = await store.append(alarm('young'));
+        expect(await store.prune(1_100_000)).toBe(1);
+        expect((await store.read(null, { user: 'x', topics: ['ops'] }, 10)).map((a) => a.id)).toEqual([
+          young.id,
+        ]);
+      }),
+    );
+
+    it(
+      'stores tokens as records with hashes, lists and revokes them',
+      withStore(roomy, async ({ store }) => {
+        const record = {
+          id: 'abcdef012345',
+          user: 'alice',
+          scope: 'publish' as const,
+          topics: ['ops'],
+          createdAt: 1,
+          revokedAt: null,
+          secretHash: Buffer.alloc(32, 7),
+        };
+        expect(await store.count()).toBe(0);
+        await store.insert(record);
+        expect(await store.get(record.id)).toEqual(record);
+        expect(await store.get('nope')).toBeUndefined();
+        await store.insert({ ...record, id: 'bbbbbbbbbbbb', topics: null, scope: 'admin' });
+        expect((await store.list()).map((t) => t.id).sort()).toEqual(['abcdef012345', 'bbbbbbbbbbbb']);
+        expect(await store.revoke(record.id, 5)).toBe(true);
+        expect(await store.revoke(record.id, 6)).toBe(false);
+        expect((await store.get(record.id))?.revokedAt).toBe(5);
+        expect(await store.count()).toBe(2);
+      }),
+    );
+
+    it(
+      'refuses appends once closed',
+      withStore(roomy, async ({ store }) => {
+        await store.close();
+        await expect(store.append(alarm('late'))).rejects.toMatchObject({ code: 'closed' });
+      }),
+    );
+
+    if (options.reopen !== undefined) {
+      const reopen = options.reopen;
+      it('keeps alarms, tokens and its store id across a reopen', async () => {
+        const first = await options.make(roomy);
+        const a = await first.store.append(alarm('a'));
+        const storeId = first.store.storeId();
+        const second = await reopen(first);
+        try {
+          expect(second.store.storeId()).toBe(storeId);
+          expect(await second.store.read(null, { user: 'x', topics: ['ops'] }, 10)).toEqual([a]);
+          const b = await second.store.append(alarm('b'));
+          expect(second.store.compareIds(b.id, a.id)).toBeGreaterThan(0);
+        } finally {
+          await second.cleanup();
+        }
+      });
+    }
+  });
+}
