@@ -117,7 +117,7 @@ export class RawStream {
     let value = colon === -1 ? '' : line.slice(colon + 1);
     if (value.startsWith(' ')) value = value.slice(1);
     if (field === 'event') this.#event.event = value;
-    else if (field === 'data') (this.#event.data ??= []).push(value);
+    else if (field === 'data') this.#event.data = [...(this.#event.data ?? []), value];
     else if (field === 'id') this.#event.id = value;
     else if (field === 'retry') this.retries.push(Number(value));
   }
