@@ -37,7 +37,7 @@ describe.skipIf(skip !== null)('Chromium’s EventSource against Tocsin', () => 
     await tab.goto(pageOrigin);
     await tab.evaluate(
       ({ url }) => {
-        const w = window as unknown as {
+        const w = globalThis as unknown as {
           got: { id: string; title: string }[];
           opens: number;
           readies: number;
@@ -61,7 +61,7 @@ describe.skipIf(skip !== null)('Chromium’s EventSource against Tocsin', () => 
     );
     const state = () =>
       tab.evaluate(() => {
-        const w = window as unknown as {
+        const w = globalThis as unknown as {
           got: { id: string; title: string }[];
           opens: number;
           readies: number;
