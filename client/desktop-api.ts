@@ -1,0 +1,126 @@
+import { z } from 'zod';
+import type { Alarm } from '../protocol/index.ts';
+
+/**
+ * The contract between the Electron shell and its windows: what the preload exposes as
+ * `window.tocsin`, the IPC channel behind each call, and a validator for every argument the main
+ * process receives. The renderer never sees the subscriber token: sign-in hands it straight to main.
+ */
+
+export type ConnectionLabel =
+  | 'live'
+  | 'connecting'
+  | 'reconnecting'
+  | 'offline'
+  | 'suspended'
+  | 'auth-required'
+  | 'stopped';
+
+export interface UiState {
+  readonly connection: { readonly status: ConnectionLabel; readonly text: string };
+  /** null: not signed in. */
+  readonly server: { readonly url: string; readonly user: string | null } | null;
+  readonly pausedUntil: number | null;
+  readonly selfHosted: {
+    readonly enabled: boolean;
+    readonly status: 'off' | 'starting' | 'running' | 'restarting' | 'failed';
+    readonly url: string | null;
+    readonly detail: string | null;
+  };
+  /** Whether a system tray exists; without one the history window is the app's home. */
+  readonly trayAvailable: boolean;
+}
+
+export type UiHistoryEntry =
+  | { readonly kind: 'alarm'; readonly alarm: Alarm; readonly receivedAt: number }
+  | { readonly kind: 'gap'; readonly message: string; readonly at: number };
+
+export const DesktopSettings = z.object({
+  urgentPiercesPause: z.boolean(),
+  maxToasts: z.number().int().min(1).max(20),
+  minPriority: z.number().int().min(1).max(5),
+  startAtLogin: z.boolean(),
+  selfHosted: z.object({
+    enabled: z.boolean(),
+    port: z.number().int().min(1024).max(65535),
+    /** Listen on all interfaces instead of 127.0.0.1: only when the user opts in. */
+    lan: z.boolean(),
+  }),
+});
+export type DesktopSettings = z.infer<typeof DesktopSettings>;
+export const SettingsPatch = DesktopSettings.partial().strict();
+export type SettingsPatch = z.infer<typeof SettingsPatch>;
+
+export const DEFAULT_DESKTOP_SETTINGS: DesktopSettings = {
+  urgentPiercesPause: true,
+  maxToasts: 4,
+  minPriority: 1,
+  startAtLogin: false,
+  selfHosted: { enabled: false, port: 8080, lan: false },
+};
+
+export const SignInRequest = z
+  .object({
+    serverUrl: z.string().min(1).max(2048),
+    token: z.string().min(1).max(512),
+  })
+  .strict();
+export type SignInRequest = z.infer<typeof SignInRequest>;
+
+export type SignInErrorCode =
+  | 'invalid-url'
+  | 'unreachable'
+  | 'bad-token'
+  | 'forbidden'
+  | 'keychain-unavailable';
+export type SignInResult =
+  | { readonly ok: true; readonly user: string }
+  | { readonly ok: false; readonly code: SignInErrorCode; readonly message: string };
+
+/** Pause notifications until an epoch ms, or resume (null). */
+export const PauseRequest = z.number().int().positive().nullable();
+
+export const AlarmIdArg = z.string().regex(/^[0-9]{1,20}(-[0-9]{1,20})?$/);
+
+export interface PublishExample {
+  readonly url: string;
+  readonly token: string;
+  readonly curl: string;
+}
+
+export interface DesktopApi {
+  getState(): Promise<UiState>;
+  onState(listener: (state: UiState) => void): () => void;
+  signIn(request: SignInRequest): Promise<SignInResult>;
+  signOut(): Promise<void>;
+  getHistory(): Promise<UiHistoryEntry[]>;
+  onHistory(listener: (entries: UiHistoryEntry[]) => void): () => void;
+  /** Opens the alarm's link in the browser (http(s) only, checked by main). */
+  openAlarm(id: string): Promise<void>;
+  getSettings(): Promise<DesktopSettings>;
+  updateSettings(patch: SettingsPatch): Promise<DesktopSettings>;
+  pause(until: number | null): Promise<void>;
+  /** Self-hosted mode: the local server's publish example (null when not running). */
+  getPublishExample(): Promise<PublishExample | null>;
+  regeneratePublishToken(): Promise<PublishExample | null>;
+}
+
+/** invoke channels, one per request method. */
+export const IpcChannel = {
+  getState: 'tocsin:get-state',
+  signIn: 'tocsin:sign-in',
+  signOut: 'tocsin:sign-out',
+  getHistory: 'tocsin:get-history',
+  openAlarm: 'tocsin:open-alarm',
+  getSettings: 'tocsin:get-settings',
+  updateSettings: 'tocsin:update-settings',
+  pause: 'tocsin:pause',
+  getPublishExample: 'tocsin:get-publish-example',
+  regeneratePublishToken: 'tocsin:regenerate-publish-token',
+} as const;
+
+/** main → renderer pushes. */
+export const IpcEvent = {
+  state: 'tocsin:state',
+  history: 'tocsin:history',
+} as const;
