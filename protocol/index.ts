@@ -1,3 +1,4 @@
 export * from './alarm.ts';
+export * from './embedded.ts';
 export * from './events.ts';
 export * from './problem.ts';

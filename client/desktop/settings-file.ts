@@ -1,0 +1,45 @@
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { writeFileAtomic } from '../atomic-file.ts';
+import { DEFAULT_DESKTOP_SETTINGS, DesktopSettings } from '../desktop-api.ts';
+
+/** What the app remembers between runs, besides the token (which only the keychain holds). */
+export const DesktopFile = z.object({
+  version: z.literal(1),
+  serverUrl: z.string().nullable(),
+  pausedUntil: z.number().nullable(),
+  settings: DesktopSettings,
+});
+export type DesktopFile = z.infer<typeof DesktopFile>;
+
+export const EMPTY_DESKTOP_FILE: DesktopFile = {
+  version: 1,
+  serverUrl: null,
+  pausedUntil: null,
+  settings: DEFAULT_DESKTOP_SETTINGS,
+};
+
+/** Reads the app's settings file; a missing one is a first run, a damaged one is reported and replaced. */
+export async function readDesktopFile(
+  path: string,
+): Promise<{ file: DesktopFile; damaged: boolean; firstRun: boolean }> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const firstRun = (error as NodeJS.ErrnoException).code === 'ENOENT';
+    return { file: EMPTY_DESKTOP_FILE, damaged: !firstRun, firstRun };
+  }
+  try {
+    const parsed = DesktopFile.safeParse(JSON.parse(text));
+    return parsed.success
+      ? { file: parsed.data, damaged: false, firstRun: false }
+      : { file: EMPTY_DESKTOP_FILE, damaged: true, firstRun: false };
+  } catch {
+    return { file: EMPTY_DESKTOP_FILE, damaged: true, firstRun: false };
+  }
+}
+
+export function writeDesktopFile(path: string, file: DesktopFile): Promise<void> {
+  return writeFileAtomic(path, `${JSON.stringify(file, null, 2)}\n`);
+}

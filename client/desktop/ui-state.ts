@@ -1,0 +1,15 @@
+import type { ConnectionLabel, UiState } from '../desktop-api.ts';
+import { type ConnectionState, describeState } from '../state.ts';
+
+/** The connection as the windows and the tray show it: a status and one sentence. Pure. */
+export function connectionView(
+  state: ConnectionState,
+  now: number,
+): { status: ConnectionLabel; text: string } {
+  const text = describeState(state, now);
+  return { status: state.status, text: text.charAt(0).toUpperCase() + text.slice(1) };
+}
+
+export type SelfHostedView = UiState['selfHosted'];
+
+export const SELF_HOSTED_OFF: SelfHostedView = { enabled: false, status: 'off', url: null, detail: null };

@@ -1,0 +1,88 @@
+// The bundled server for the desktop app's self-hosted mode, run in Electron's utilityProcess (or, in
+// tests, a Node child process). It talks to its parent with small typed messages.
+import { type EmbeddedMessage, type EmbeddedRequest, EmbeddedStart } from '../protocol/index.ts';
+import { createServer } from './app.ts';
+import type { TokenStore } from './store/store.ts';
+import { mintToken } from './tokens.ts';
+
+interface ParentPort {
+  post(message: EmbeddedMessage): void;
+  onMessage(listener: (message: unknown) => void): void;
+}
+
+function parentPort(): ParentPort {
+  // Electron's utilityProcess exposes process.parentPort; Node's fork() gives process.send.
+  const electronPort = (
+    process as unknown as {
+      parentPort?: {
+        postMessage(m: unknown): void;
+        on(e: 'message', l: (e: { data: unknown }) => void): void;
+      };
+    }
+  ).parentPort;
+  if (electronPort !== undefined) {
+    return {
+      post: (m) => electronPort.postMessage(m),
+      onMessage: (l) => electronPort.on('message', (event) => l(event.data)),
+    };
+  }
+  return {
+    post: (m) => process.send?.(m),
+    onMessage: (l) => process.on('message', l),
+  };
+}
+
+async function revokeAll(tokens: TokenStore, user: string, scope: 'subscribe' | 'publish', now: number) {
+  for (const record of await tokens.list()) {
+    if (record.user === user && record.scope === scope && record.revokedAt === null)
+      await tokens.revoke(record.id, now);
+  }
+}
+
+async function main(): Promise<void> {
+  const port = parentPort();
+  const start = EmbeddedStart.safeParse(JSON.parse(process.argv[2] ?? '{}'));
+  if (!start.success) {
+    port.post({ type: 'failed', code: 'invalid-config', message: start.error.message });
+    process.exit(2);
+  }
+  const { host, dataDir, user } = start.data;
+  const server = createServer(
+    { host, port: start.data.port, dataDir, logLevel: 'warn' },
+    { logStream: process.stderr },
+  );
+  const tokens = server.context.tokens;
+  const mint = async (scope: 'subscribe' | 'publish') => {
+    await revokeAll(tokens, user, scope, Date.now());
+    return (await mintToken(tokens, { user, scope, topics: null }, Date.now())).token;
+  };
+  port.onMessage((raw) => {
+    const message = raw as EmbeddedRequest;
+    void (async () => {
+      switch (message.type) {
+        case 'provision':
+          port.post({ type: 'tokens', subscribe: await mint('subscribe'), publish: await mint('publish') });
+          break;
+        case 'regenerate-publish-token':
+          port.post({ type: 'tokens', publish: await mint('publish') });
+          break;
+        case 'stop':
+          await server.close();
+          process.exit(0);
+      }
+    })();
+  });
+  try {
+    const url = await server.listen();
+    port.post({ type: 'listening', url });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'listen-failed';
+    port.post({ type: 'failed', code, message: (error as Error).message });
+    process.exit(1);
+  }
+  const shutdown = () => void server.close().then(() => process.exit(0));
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+}
+
+await main();
