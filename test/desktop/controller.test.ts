@@ -93,6 +93,7 @@ describe('desktop controller: sign-in', () => {
   it('says so when the keychain cannot keep the token', async () => {
     const s = await server();
     const broken: CredentialStore = {
+      kind: 'os-keychain',
       get: async () => null,
       set: async () => {
         throw new CredentialError('keychain-unavailable', 'No Secret Service is running on the session bus.');

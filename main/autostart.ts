@@ -1,0 +1,32 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { app } from 'electron';
+
+/** Start at login: the OS's own setting on macOS/Windows, an XDG autostart entry on Linux. */
+export async function setStartAtLogin(enabled: boolean): Promise<void> {
+  if (process.platform === 'darwin' || process.platform === 'win32') {
+    app.setLoginItemSettings({ openAtLogin: enabled });
+    return;
+  }
+  const dir = join(process.env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'autostart');
+  const file = join(dir, 'tocsin.desktop');
+  if (!enabled) {
+    await rm(file, { force: true });
+    return;
+  }
+  await mkdir(dir, { recursive: true });
+  // An AppImage must be started through $APPIMAGE, not the temporary mount it runs from.
+  const exec = process.env.APPIMAGE ?? process.execPath;
+  await writeFile(
+    file,
+    [
+      '[Desktop Entry]',
+      'Type=Application',
+      'Name=Tocsin',
+      `Exec="${exec}" --hidden`,
+      'X-GNOME-Autostart-enabled=true',
+      '',
+    ].join('\n'),
+  );
+}

@@ -1,0 +1,71 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { safeStorage } from 'electron';
+import { writeFileAtomic } from '../client/atomic-file.ts';
+import { serverOrigin } from '../client/config.ts';
+import { CredentialError, type CredentialStore, KeytarCredentialStore } from '../client/credentials.ts';
+
+/**
+ * Electron's safeStorage as the fallback credential store: encrypted with a key the OS keeps, in a
+ * file in userData. Used only when the keychain is unavailable AND safeStorage is backed by a real
+ * secret store (never its plain-text 'basic_text' backend on Linux).
+ */
+class SafeStorageStore implements CredentialStore {
+  // The file is sealed with a key the OS keychain holds.
+  readonly kind = 'os-keychain' as const;
+  readonly #path: string;
+  constructor(userData: string) {
+    this.#path = join(userData, 'credentials.bin');
+  }
+  async #read(): Promise<Record<string, string>> {
+    try {
+      const sealed = Buffer.from(await readFile(this.#path, 'utf8'), 'base64');
+      return JSON.parse(safeStorage.decryptString(sealed)) as Record<string, string>;
+    } catch {
+      return {};
+    }
+  }
+  async #write(all: Record<string, string>): Promise<void> {
+    await writeFileAtomic(this.#path, safeStorage.encryptString(JSON.stringify(all)).toString('base64'));
+  }
+  async get(server: string): Promise<string | null> {
+    return (await this.#read())[serverOrigin(server)] ?? null;
+  }
+  async set(server: string, token: string): Promise<void> {
+    await this.#write({ ...(await this.#read()), [serverOrigin(server)]: token });
+  }
+  async delete(server: string): Promise<boolean> {
+    const all = await this.#read();
+    const key = serverOrigin(server);
+    if (!(key in all)) return false;
+    delete all[key];
+    await this.#write(all);
+    return true;
+  }
+}
+
+export function safeStorageUsable(): boolean {
+  if (!safeStorage.isEncryptionAvailable()) return false;
+  return process.platform !== 'linux' || safeStorage.getSelectedStorageBackend() !== 'basic_text';
+}
+
+/** keytar first; on keychain-unavailable, safeStorage if it is really encrypted; else the clear error. */
+export function desktopCredentials(userData: string, log: (m: string) => void): CredentialStore {
+  const keychain = new KeytarCredentialStore();
+  const fallback = new SafeStorageStore(userData);
+  const run = async <T>(op: (store: CredentialStore) => Promise<T>): Promise<T> => {
+    try {
+      return await op(keychain);
+    } catch (error) {
+      if (!(error instanceof CredentialError) || !safeStorageUsable()) throw error;
+      log(`keychain unavailable (${error.message}); using Electron safeStorage instead`);
+      return op(fallback);
+    }
+  };
+  return {
+    kind: 'os-keychain',
+    get: (server) => run((s) => s.get(server)),
+    set: (server, token) => run((s) => s.set(server, token)),
+    delete: (server) => run((s) => s.delete(server)),
+  };
+}

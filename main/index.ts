@@ -1,0 +1,76 @@
+// Tocsin's Electron main process: it only wires client/ (tested without Electron) to Electron's APIs.
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { app, shell } from 'electron';
+import { DesktopController } from '../client/desktop/controller.ts';
+import { IpcEvent } from '../client/desktop-api.ts';
+import type { Notifier } from '../client/notifier.ts';
+import { trayActions } from './actions.ts';
+import { setStartAtLogin } from './autostart.ts';
+import { desktopCredentials } from './credentials.ts';
+import { registerIpcHandlers } from './ipc.ts';
+import { ElectronNotifier } from './notifier.ts';
+import { electronPowerEvents } from './power.ts';
+import { utilityServerLauncher } from './self-hosted.ts';
+import { installTestHook, type RecordedNotification, recordingNotifier } from './test-hook.ts';
+import { AppTray } from './tray.ts';
+import { Windows } from './windows.ts';
+
+const here = fileURLToPath(new URL('.', import.meta.url)); // dist/main
+const e2e = process.env.TOCSIN_E2E === '1';
+if (process.env.TOCSIN_USER_DATA) app.setPath('userData', process.env.TOCSIN_USER_DATA);
+if (process.platform === 'win32') app.setAppUserModelId('dev.tocsin.app'); // Windows shows no toasts without it
+if (!app.requestSingleInstanceLock()) app.exit(0);
+
+app.whenReady().then(async () => {
+  const log = (message: string) => console.warn(`tocsin: ${message}`);
+  const userData = app.getPath('userData');
+  const windows = new Windows({ rendererDir: join(here, '../renderer'), preload: join(here, 'preload.cjs') });
+  const power = electronPowerEvents();
+  const notifications: RecordedNotification[] = [];
+  let controller: DesktopController;
+  let notifier: Notifier = new ElectronNotifier((toast) => void controller.openToast(toast));
+  if (e2e) notifier = recordingNotifier(notifier, notifications);
+  controller = new DesktopController({
+    dataDir: userData,
+    credentials: desktopCredentials(userData, log),
+    notifier,
+    power: power.events,
+    openExternal: (url) => shell.openExternal(url),
+    showHistory: () => windows.show('history'),
+    launchServer: utilityServerLauncher(join(here, '../server/embedded.js')),
+    log,
+  });
+  const onTrayAction = trayActions({
+    controller,
+    windows,
+    quit: () => void controller.stop().finally(() => app.exit(0)),
+  });
+  const tray = new AppTray(join(app.getAppPath(), 'assets/icons'), onTrayAction);
+  if (e2e) installTestHook({ controller, tray, power: power.events, notifications, onTrayAction });
+  registerIpcHandlers({ controller, isTrusted: windows.isTrusted });
+  controller.on('history', (entries) => windows.broadcast(IpcEvent.history, entries));
+  await controller.start();
+  let startAtLogin = controller.getSettings().startAtLogin;
+  const onState = () => {
+    const state = controller.getState();
+    tray.update(state, controller.getSettings());
+    windows.broadcast(IpcEvent.state, state);
+    if (controller.getSettings().startAtLogin !== startAtLogin) {
+      startAtLogin = controller.getSettings().startAtLogin;
+      void setStartAtLogin(startAtLogin).catch((error: unknown) => log(`start at login: ${String(error)}`));
+    }
+  };
+  controller.on('state', onState);
+  onState();
+  // No server and no local one: ask. Started by hand (not at login, --hidden): show the history,
+  // which is also the app's home on Linux desktops without a tray.
+  if (controller.getState().server === null && !controller.getSettings().selfHosted.enabled)
+    windows.show('signin');
+  else if (!process.argv.includes('--hidden')) windows.show('history');
+  app.on('second-instance', () => windows.show('history'));
+  app.on('before-quit', () => power.dispose());
+});
+
+// The tray keeps the app alive with every window closed.
+app.on('window-all-closed', () => {});

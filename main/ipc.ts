@@ -1,0 +1,37 @@
+import { type IpcMainInvokeEvent, ipcMain } from 'electron';
+import type { z } from 'zod';
+import type { DesktopController } from '../client/desktop/controller.ts';
+import { AlarmIdArg, IpcChannel, PauseRequest, SettingsPatch, SignInRequest } from '../client/desktop-api.ts';
+
+/** Only our own pages (loaded from the app's files) may call the app. */
+export type SenderCheck = (frameUrl: string) => boolean;
+
+function handle<A extends unknown[]>(
+  channel: string,
+  isTrusted: SenderCheck,
+  fn: (...args: A) => unknown,
+  ...schemas: { [K in keyof A]: z.ZodType<A[K]> }
+): void {
+  ipcMain.handle(channel, (event: IpcMainInvokeEvent, ...raw: unknown[]) => {
+    const url = event.senderFrame?.url ?? '';
+    if (!isTrusted(url)) throw new Error(`refused IPC ${channel} from ${url || 'an unknown frame'}`);
+    if (raw.length !== schemas.length) throw new Error(`IPC ${channel} takes ${schemas.length} argument(s)`);
+    const args = schemas.map((schema, i) => schema.parse(raw[i])) as A;
+    return fn(...args);
+  });
+}
+
+/** Every renderer request goes to the desktop controller, after the sender and each argument are checked. */
+export function registerIpcHandlers(deps: { controller: DesktopController; isTrusted: SenderCheck }): void {
+  const { controller: c, isTrusted } = deps;
+  handle(IpcChannel.getState, isTrusted, () => c.getState());
+  handle(IpcChannel.signIn, isTrusted, (request) => c.signIn(request), SignInRequest);
+  handle(IpcChannel.signOut, isTrusted, () => c.signOut());
+  handle(IpcChannel.getHistory, isTrusted, () => c.getHistory());
+  handle(IpcChannel.openAlarm, isTrusted, (id) => c.openAlarm(id), AlarmIdArg);
+  handle(IpcChannel.getSettings, isTrusted, () => c.getSettings());
+  handle(IpcChannel.updateSettings, isTrusted, (patch) => c.updateSettings(patch), SettingsPatch);
+  handle(IpcChannel.pause, isTrusted, (until) => c.pause(until), PauseRequest);
+  handle(IpcChannel.getPublishExample, isTrusted, () => c.getPublishExample());
+  handle(IpcChannel.regeneratePublishToken, isTrusted, () => c.regeneratePublishToken());
+}
