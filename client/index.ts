@@ -1,0 +1,58 @@
+// The desktop agent's public surface: what the CLI and the Electron shell (main/) build on.
+export {
+  Agent,
+  type AgentDeps,
+  type AgentEvents,
+  type AgentWarning,
+  type AgentWarningCode,
+  type AlarmInfo,
+  type GapNotice,
+} from './agent.ts';
+export { ApiError, type ApiErrorCode, Me, TocsinApi } from './api.ts';
+export { type BackoffPolicy, DEFAULT_BACKOFF, parseRetryAfter, reconnectDelay } from './backoff.ts';
+export { type Clock, systemClock, type TimerHandle } from './clock.ts';
+export { AgentConfig, type AgentConfigInput, parseAgentConfig, serverOrigin } from './config.ts';
+export {
+  CredentialError,
+  type CredentialErrorCode,
+  type CredentialStore,
+  KEYCHAIN_SERVICE,
+  KeytarCredentialStore,
+  MemoryCredentialStore,
+} from './credentials.ts';
+export {
+  type Cursor,
+  type CursorProblem,
+  type CursorStore,
+  FileCursorStore,
+  type LoadedCursor,
+  MemoryCursorStore,
+} from './cursor.ts';
+export { DEFAULT_BURST_WINDOW_MS, type DispatcherOptions, NotificationDispatcher } from './dispatcher.ts';
+export { AgentError, type AgentErrorCode } from './errors.ts';
+export { AlarmHistory, type HistoryEntry } from './history.ts';
+export { MemoryNotifier, type Notifier, NotifierError, type NotifierErrorCode } from './notifier.ts';
+export { DbusNotifier, type DbusNotifierOptions } from './notifier-dbus.ts';
+export {
+  DEFAULT_SETTINGS,
+  isPaused,
+  type NotificationPlan,
+  type NotificationSettings,
+  pauseUntil,
+  planNotifications,
+  type Sound,
+  soundFor,
+  type Toast,
+  type Urgency,
+  urgencyFor,
+} from './policy.ts';
+export {
+  DEFAULT_DRIFT,
+  DriftDetector,
+  type DriftOptions,
+  type PowerEvent,
+  PowerEventHub,
+  type PowerEvents,
+} from './power.ts';
+export { type ConnectionState, type ConnectionStatus, canTransition, describeState } from './state.ts';
+export type { FetchFunction } from './stream.ts';
