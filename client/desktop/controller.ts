@@ -260,8 +260,7 @@ export class DesktopController extends EventEmitter<DesktopEvents> {
     return {
       url: this.#localUrl,
       token: this.#publishToken,
-      // Addressed to the desktop's own user, which its subscription always includes.
-      curl: `curl -u :${this.#publishToken} -H "Content-Type: application/json" -d '{"user":"${LOCAL_USER}","title":"Backup failed","priority":4}' ${this.#localUrl}/v1/alarms`,
+      curl: `curl -u :${this.#publishToken} -H "Title: nightly" -d "Backup failed" ${this.#localUrl}/backups`,
     };
   }
 
@@ -366,7 +365,8 @@ export class DesktopController extends EventEmitter<DesktopEvents> {
     await this.#disconnect();
     this.#user = user ?? null;
     const agent = new Agent(
-      { server, token },
+      // Everything this token may read: its user's alarms and every topic it is allowed.
+      { server, token, topics: ['*'] },
       {
         cursorStore: new FileCursorStore(join(this.#deps.dataDir, 'cursor.json'), serverOrigin(server)),
         seenIds: this.#history.ids(),

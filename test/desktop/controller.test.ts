@@ -237,13 +237,13 @@ describe('desktop controller: self-hosted mode', () => {
     // The publish example works, from "a script on this computer".
     await expect.poll(() => h.controller.getPublishExample(), { timeout: 5_000 }).not.toBeNull();
     const example = h.controller.getPublishExample();
-    expect(example?.curl).toContain(`${local}/v1/alarms`);
-    const response = await fetch(`${local}/v1/alarms`, {
+    expect(example?.curl).toContain(`${local}/backups`);
+    const response = await fetch(`${local}/backups`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${example?.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ user: 'me', title: 'Backup failed', priority: 4 }),
+      headers: { authorization: `Bearer ${example?.token}`, title: 'nightly' },
+      body: 'Backup failed',
     });
-    expect(response.status).toBe(201);
+    expect(response.status).toBe(200);
     await expect.poll(() => h.notifier.shown.length, { timeout: 5_000 }).toBe(1);
 
     // Crash: restarted with backoff, shown meanwhile, and the agent comes back by itself.
