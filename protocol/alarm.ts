@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isWebUrl } from './web-url.ts';
 
 /** Names a topic or a user may have: ntfy's topic alphabet, so ntfy-style URLs keep working. */
 export const NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -19,18 +20,7 @@ export const MAX_TAGS = 16;
 export const MAX_TAG_CHARS = 64;
 export const MAX_URL_CHARS = 2048;
 
-/** Only web links may be attached: a click on a notification must never launch another scheme handler. */
-export const HttpUrl = z
-  .string()
-  .max(MAX_URL_CHARS)
-  .refine((value) => {
-    try {
-      const url = new URL(value);
-      return url.protocol === 'http:' || url.protocol === 'https:';
-    } catch {
-      return false;
-    }
-  }, 'url must be an absolute http(s) URL');
+export const HttpUrl = z.string().max(MAX_URL_CHARS).refine(isWebUrl, 'url must be an absolute http(s) URL');
 
 export const Tag = z.string().min(1).max(MAX_TAG_CHARS);
 

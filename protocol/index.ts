@@ -2,3 +2,4 @@ export * from './alarm.ts';
 export * from './embedded.ts';
 export * from './events.ts';
 export * from './problem.ts';
+export * from './web-url.ts';

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import type { Alarm } from '../../protocol/index.ts';
+import { type Alarm, isWebUrl } from '../../protocol/index.ts';
 import { Agent, type GapNotice } from '../agent.ts';
 import { ApiError, TocsinApi } from '../api.ts';
 import type { Clock } from '../clock.ts';
@@ -54,16 +54,6 @@ export interface DesktopEvents {
 
 /** The desktop user's name on its own bundled server. */
 export const LOCAL_USER = 'me';
-
-const isWebUrl = (value: string | undefined): value is string => {
-  if (value === undefined) return false;
-  try {
-    const { protocol } = new URL(value);
-    return protocol === 'http:' || protocol === 'https:';
-  } catch {
-    return false;
-  }
-};
 
 /**
  * Everything the desktop app does that is not Electron: sign-in, the agent, notifications through the

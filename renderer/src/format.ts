@@ -32,12 +32,4 @@ export function formatPause(until: number | null, now: number): string {
 }
 
 /** Only web links are ever made clickable. */
-export function isWebUrl(value: string | undefined): value is string {
-  if (value === undefined) return false;
-  try {
-    const url = new URL(value);
-    return url.protocol === 'http:' || url.protocol === 'https:';
-  } catch {
-    return false;
-  }
-}
+export { isWebUrl } from '../../protocol/web-url.ts';
