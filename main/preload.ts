@@ -1,12 +1,7 @@
 // The only bridge between a sandboxed window and the app: a typed, minimal API (no ipcRenderer leak).
 import { contextBridge, ipcRenderer } from 'electron';
-import {
-  type DesktopApi,
-  IpcChannel,
-  IpcEvent,
-  type UiHistoryEntry,
-  type UiState,
-} from '../client/desktop-api.ts';
+import type { DesktopApi, UiHistoryEntry, UiState } from '../client/desktop-api.ts';
+import { IpcChannel, IpcEvent } from '../client/desktop-ipc.ts';
 
 function subscribe<T>(channel: string, listener: (value: T) => void): () => void {
   const handler = (_event: Electron.IpcRendererEvent, value: T) => listener(value);

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BrowserWindow, shell } from 'electron';
+import { BrowserWindow, session, shell } from 'electron';
 
 export type Page = 'signin' | 'history' | 'settings';
 
@@ -19,6 +19,9 @@ export class Windows {
   constructor(paths: { rendererDir: string; preload: string }) {
     this.#rendererDir = paths.rendererDir;
     this.#preload = paths.preload;
+    // The windows need no camera, microphone, geolocation, notifications-from-pages...: deny all.
+    session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+    session.defaultSession.setPermissionCheckHandler(() => false);
   }
 
   /** True for a frame showing one of our pages. */
