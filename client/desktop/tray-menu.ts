@@ -80,9 +80,13 @@ export function trayMenu(state: UiState, settings: DesktopSettings, now: number)
   }
   items.push({ type: 'separator' });
   items.push({ type: 'action', id: 'open-history', label: 'Open history', enabled: true });
-  if (state.server === null || state.connection.status === 'auth-required') {
-    items.push({ type: 'action', id: 'sign-in', label: 'Sign in…', enabled: true });
-  }
+  const needsSignIn = state.server === null || state.connection.status === 'auth-required';
+  items.push({
+    type: 'action',
+    id: 'sign-in',
+    label: needsSignIn ? 'Sign in…' : 'Use another server…',
+    enabled: true,
+  });
   items.push({ type: 'action', id: 'open-settings', label: 'Settings…', enabled: true });
   items.push({ type: 'separator' });
   items.push({
