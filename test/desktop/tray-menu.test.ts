@@ -31,6 +31,7 @@ describe('tray menu', () => {
       'pause-tomorrow',
       '---',
       'open-history',
+      'sign-in',
       'open-settings',
       '---',
       'toggle-self-hosted',
@@ -51,11 +52,15 @@ describe('tray menu', () => {
     );
   });
 
-  it('offers sign-in when not signed in or when the server rejected the token', () => {
-    expect(ids(trayMenu(state({ server: null }), DEFAULT_DESKTOP_SETTINGS, NOW))).toContain('sign-in');
-    const rejected = state({
-      connection: { status: 'auth-required', text: 'Sign-in required: token revoked' },
-    });
+  it('asks to sign in when not signed in or when the server rejected the token, else offers another server', () => {
+    const label = (st: UiState) =>
+      (trayMenu(st, DEFAULT_DESKTOP_SETTINGS, NOW).find((i) => 'id' in i && i.id === 'sign-in') as { label: string })
+        .label;
+    expect(label(state({ server: null }))).toBe('Sign in…');
+    const rejected = state({ connection: { status: 'auth-required', text: 'Sign-in required: token revoked' } });
+    expect(label(rejected)).toBe('Sign in…');
+    expect(label(state())).toBe('Use another server…');
+  });
     expect(ids(trayMenu(rejected, DEFAULT_DESKTOP_SETTINGS, NOW))).toContain('sign-in');
     expect(ids(trayMenu(state(), DEFAULT_DESKTOP_SETTINGS, NOW))).not.toContain('sign-in');
   });
