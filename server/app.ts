@@ -6,6 +6,7 @@ import { type IntervalTimers, startHeartbeat, systemTimers } from './heartbeat.t
 import { Metrics } from './metrics.ts';
 import { HttpProblem, PROBLEM_CONTENT_TYPE } from './problem.ts';
 import { Registry } from './registry.ts';
+import { startRevocationCheck } from './revocation.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerHistoryRoutes } from './routes/history.ts';
 import { registerNtfyRoutes } from './routes/ntfy.ts';
@@ -13,7 +14,7 @@ import { registerPublishRoutes } from './routes/publish.ts';
 import { registerPublishRateLimit } from './routes/rate-limit.ts';
 import { registerStreamRoutes } from './routes/stream.ts';
 import { encodeRetry } from './sse.ts';
-import { SqliteStore } from './store/sqlite.ts';
+import { openStore } from './store/open.ts';
 import { type AlarmStore, StoreError, type TokenStore } from './store/store.ts';
 
 export interface ServerDeps {
@@ -21,7 +22,7 @@ export interface ServerDeps {
   logStream?: Writable;
   timers?: IntervalTimers;
   now?: () => number;
-  /** A store built by the caller (tests, other backends); default: SQLite in config.dataDir. */
+  /** A store built by the caller (tests); default: Redis when config.redisUrl is set, else SQLite in config.dataDir. */
   store?: AlarmStore & TokenStore;
 }
 
@@ -72,7 +73,7 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): T
     // Stale keep-alive sockets are closed on shutdown; open streams are ended by us first (preClose).
     forceCloseConnections: 'idle',
   });
-  const store = deps.store ?? new SqliteStore({ dataDir: config.dataDir, retention: config.retention, now });
+  const store = deps.store ?? openStore(config, { now: deps.now, log: app.log });
   const registry = new Registry();
   const metrics = new Metrics({ bufferedBytes: () => registry.bufferedBytes() });
   const ctx: ServerContext = { config, store, tokens: store, registry, metrics, now };
@@ -83,6 +84,9 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): T
     store.prune(now()).catch((error: unknown) => app.log.warn({ err: error }, 'retention pass failed'));
   }, config.pruneIntervalMs);
   pruneTimer.unref();
+  const stopRevocationCheck = startRevocationCheck(registry, store, config.tokenRecheckMs, (error) =>
+    app.log.warn({ err: error }, 'token revocation check failed'),
+  );
 
   app.decorateRequest('principal', null);
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -119,6 +123,7 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): T
   app.addHook('onClose', async () => {
     stopHeartbeat();
     clearInterval(pruneTimer);
+    stopRevocationCheck();
     unsubscribe();
     if (deps.store === undefined) await store.close();
   });
@@ -137,6 +142,16 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): T
       const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
       return `http://${host}:${address.port}`;
     },
-    close: () => app.close(),
+    async close() {
+      // In-flight requests get a grace period; then sockets that never finish (a client's spare
+      // keep-alive connection that never sent a request) are cut so shutdown is bounded.
+      const force = setTimeout(() => app.server.closeAllConnections(), config.shutdownGraceMs);
+      force.unref();
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(force);
+      }
+    },
   };
 }

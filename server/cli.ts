@@ -2,9 +2,9 @@ import { homedir } from 'node:os';
 import { parseArgs } from 'node:util';
 import { NAME_PATTERN } from '../protocol/index.ts';
 import { createServer } from './app.ts';
-import { ConfigError, type ServerConfigInput } from './config.ts';
+import { ConfigError, parseServerConfig, type ServerConfigInput } from './config.ts';
 import { defaultDataDir } from './paths.ts';
-import { SqliteStore } from './store/sqlite.ts';
+import { openStore } from './store/open.ts';
 import { SCOPES, type Scope, type TokenStore } from './store/store.ts';
 import { mintToken } from './tokens.ts';
 
@@ -14,12 +14,14 @@ const USAGE = `Usage:
                       [--max-message-bytes 4096] [--max-buffered-bytes 1048576]
                       [--slow-consumer-grace-ms 5000]
                       [--publish-rate 300/60000] [--retention-days 7] [--retention-count 100000]
-                      [--allow-origin ORIGIN]... [--trust-proxy]
-  tocsin-server token create --user NAME --scope subscribe|publish|admin [--topics a,b] [--data-dir DIR]
-  tocsin-server token list [--data-dir DIR]
-  tocsin-server token revoke ID [--data-dir DIR]
+                      [--allow-origin ORIGIN]... [--trust-proxy] [--redis-url redis://HOST:6379]
+  tocsin-server token create --user NAME --scope subscribe|publish|admin [--topics a,b]
+                             [--data-dir DIR | --redis-url URL]
+  tocsin-server token list [--data-dir DIR | --redis-url URL]
+  tocsin-server token revoke ID [--data-dir DIR | --redis-url URL]
 
-The data dir defaults to the OS's user data location (${defaultDataDir(process.platform, process.env, homedir())}).`;
+The data dir defaults to the OS's user data location (${defaultDataDir(process.platform, process.env, homedir())}).
+With --redis-url, alarms and tokens live in Redis (several instances share it) instead of the data dir.`;
 
 export interface CliIo {
   stdout: (line: string) => void;
@@ -79,6 +81,14 @@ function serveConfig(
   return config;
 }
 
+/** The flag that points the token commands at this server's store (a Redis password is not echoed). */
+function storeFlag(config: { dataDir: string; redisUrl?: string | undefined }): string {
+  if (config.redisUrl === undefined) return `--data-dir ${config.dataDir}`;
+  const url = new URL(config.redisUrl);
+  if (url.password !== '') url.password = '***';
+  return `--redis-url ${url.toString()}`;
+}
+
 function curlExample(url: string, token: string): string {
   return [
     'Try it (in two terminals):',
@@ -95,10 +105,18 @@ async function serve(
   const server = createServer(config, { logStream: process.stderr });
   const { tokens } = server.context;
   let firstToken: string | undefined;
-  if ((await tokens.count()) === 0) {
-    firstToken = (await mintToken(tokens, { user: 'admin', scope: 'admin', topics: null }, Date.now())).token;
+  let url: string;
+  try {
+    if ((await tokens.count()) === 0) {
+      firstToken = (await mintToken(tokens, { user: 'admin', scope: 'admin', topics: null }, Date.now()))
+        .token;
+    }
+    url = await server.listen();
+  } catch (error) {
+    // E.g. Redis unreachable at startup: release the store's connections so the process can exit.
+    await server.close().catch(() => {});
+    throw error;
   }
-  const url = await server.listen();
   io.stdout(`listening on ${url}`);
   if (firstToken !== undefined) {
     io.stdout(
@@ -108,7 +126,7 @@ async function serve(
   } else {
     io.stdout(curlExample(url, '$TOCSIN_TOKEN'));
     io.stdout(
-      `  (create a token with: tocsin-server token create --data-dir ${server.config.dataDir} --user NAME --scope admin)`,
+      `  (create a token with: tocsin-server token create ${storeFlag(server.config)} --user NAME --scope admin)`,
     );
   }
   await new Promise<void>((resolve) => {
@@ -130,11 +148,12 @@ async function serve(
   return 0;
 }
 
-async function withTokenStore<T>(dataDir: string, fn: (tokens: TokenStore) => Promise<T>): Promise<T> {
-  const store = new SqliteStore({
-    dataDir,
-    retention: { maxAgeMs: Number.MAX_SAFE_INTEGER, maxCount: Number.MAX_SAFE_INTEGER },
-  });
+/** The token commands use the same store as `serve` with the same flags: SQLite, or Redis with --redis-url. */
+async function withTokenStore<T>(
+  where: { dataDir: string; redisUrl: string | undefined },
+  fn: (tokens: TokenStore) => Promise<T>,
+): Promise<T> {
+  const store = openStore(parseServerConfig(where));
   try {
     return await fn(store);
   } finally {
@@ -144,7 +163,10 @@ async function withTokenStore<T>(dataDir: string, fn: (tokens: TokenStore) => Pr
 
 async function token(positionals: string[], values: Record<string, unknown>, io: CliIo): Promise<number> {
   const [action, ...rest] = positionals;
-  const dataDir = dataDirOf(values['data-dir'] as string | undefined, io.env);
+  const where = {
+    dataDir: dataDirOf(values['data-dir'] as string | undefined, io.env),
+    redisUrl: values['redis-url'] as string | undefined,
+  };
   switch (action) {
     case 'create': {
       const user = values.user as string | undefined;
@@ -165,7 +187,7 @@ async function token(positionals: string[], values: Record<string, unknown>, io:
               .filter((t) => t !== '');
       const bad = topics?.filter((t) => !NAME_PATTERN.test(t)) ?? [];
       if (bad.length > 0) throw new UsageError(`invalid topic name(s): ${bad.join(', ')}`);
-      const minted = await withTokenStore(dataDir, (tokens) =>
+      const minted = await withTokenStore(where, (tokens) =>
         mintToken(tokens, { user, scope: scope as Scope, topics }, Date.now()),
       );
       io.stdout(minted.token);
@@ -175,7 +197,7 @@ async function token(positionals: string[], values: Record<string, unknown>, io:
       return 0;
     }
     case 'list': {
-      const records = await withTokenStore(dataDir, (tokens) => tokens.list());
+      const records = await withTokenStore(where, (tokens) => tokens.list());
       io.stdout(['ID', 'USER', 'SCOPE', 'TOPICS', 'CREATED', 'STATUS'].join('\t'));
       for (const r of records) {
         io.stdout(
@@ -194,7 +216,7 @@ async function token(positionals: string[], values: Record<string, unknown>, io:
     case 'revoke': {
       const id = rest[0];
       if (id === undefined) throw new UsageError('token revoke needs the token ID (see token list)');
-      const revoked = await withTokenStore(dataDir, (tokens) => tokens.revoke(id, Date.now()));
+      const revoked = await withTokenStore(where, (tokens) => tokens.revoke(id, Date.now()));
       if (!revoked) {
         io.stderr(`no active token with ID ${id}`);
         return 1;

@@ -11,12 +11,18 @@ export const ServerConfig = z
     port: z.number().int().min(0).max(65535).default(8080),
     dataDir: z.string().min(1),
     /** Scale-out backend; when absent the embedded SQLite store in dataDir is used. */
-    redisUrl: z.string().url().optional(),
+    redisUrl: z
+      .string()
+      .url()
+      .refine((url) => /^rediss?:\/\//i.test(url), 'use a redis:// or rediss:// URL')
+      .optional(),
     heartbeatMs: z.number().int().min(10).max(300_000).default(15_000),
     /** The `retry:` a stream announces: how long a client waits before reconnecting after a drop. */
     retryMs: z.number().int().min(0).max(300_000).default(3_000),
     /** The `retry:` sent when this instance shuts down, so clients move to another instance quickly. */
     shutdownRetryMs: z.number().int().min(0).max(60_000).default(250),
+    /** On shutdown, how long in-flight requests may take before remaining connections are closed. */
+    shutdownGraceMs: z.number().int().min(0).max(60_000).default(2_000),
     /** Cap on an alarm's message body in bytes (ntfy's default is 4 KiB too). */
     maxMessageBytes: z
       .number()
@@ -52,6 +58,8 @@ export const ServerConfig = z
       })
       .default({ maxAgeMs: 7 * DAY_MS, maxCount: 100_000 }),
     pruneIntervalMs: z.number().int().min(100).default(60_000),
+    /** How often the tokens of open streams are checked for revocation. */
+    tokenRecheckMs: z.number().int().min(50).default(30_000),
     /** Alarms read from the store per page while replaying a stream. */
     replayPageSize: z.number().int().min(1).max(10_000).default(500),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -26,6 +26,8 @@ export class Registry {
   readonly #sessions = new Set<SseSession>();
   readonly #byUser = new Map<string, Set<SseSession>>();
   readonly #byTopic = new Map<string, Set<SseSession>>();
+  /** Sessions that read every topic. */
+  readonly #allTopics = new Set<SseSession>();
   readonly #perToken = new Map<string, number>();
 
   get size(): number {
@@ -39,7 +41,8 @@ export class Registry {
   add(session: SseSession): void {
     this.#sessions.add(session);
     addTo(this.#byUser, session.visibility.user, session);
-    for (const topic of session.visibility.topics) addTo(this.#byTopic, topic, session);
+    if (session.visibility.allTopics === true) this.#allTopics.add(session);
+    else for (const topic of session.visibility.topics) addTo(this.#byTopic, topic, session);
     const tokenId = session.principal.tokenId;
     this.#perToken.set(tokenId, this.streamsOf(tokenId) + 1);
   }
@@ -47,6 +50,7 @@ export class Registry {
   remove(session: SseSession): void {
     if (!this.#sessions.delete(session)) return;
     removeFrom(this.#byUser, session.visibility.user, session);
+    this.#allTopics.delete(session);
     for (const topic of session.visibility.topics) removeFrom(this.#byTopic, topic, session);
     const tokenId = session.principal.tokenId;
     const left = this.streamsOf(tokenId) - 1;
@@ -56,16 +60,28 @@ export class Registry {
 
   /** Sends an alarm to every open stream that may see it (see isVisible: user first, else topic). */
   broadcast(alarm: Alarm): void {
-    const recipients =
-      alarm.user !== undefined
-        ? this.#byUser.get(alarm.user)
-        : alarm.topic !== undefined
-          ? this.#byTopic.get(alarm.topic)
-          : undefined;
-    if (recipients === undefined || recipients.size === 0) return;
+    let recipients: SseSession[];
+    if (alarm.user !== undefined) {
+      recipients = [...(this.#byUser.get(alarm.user) ?? [])];
+    } else if (alarm.topic !== undefined) {
+      recipients = [...(this.#byTopic.get(alarm.topic) ?? []), ...this.#allTopics];
+    } else {
+      return;
+    }
+    if (recipients.length === 0) return;
     const frame = Buffer.from(encodeEvent('alarm', JSON.stringify(alarm), alarm.id));
-    // Copy: a delivery can close a session, which removes it from the set being iterated.
-    for (const session of [...recipients]) session.deliver(alarm, frame);
+    // A copy: a delivery can close a session, which removes it from the sets above.
+    for (const session of recipients) session.deliver(alarm, frame);
+  }
+
+  tokenIds(): string[] {
+    return [...this.#perToken.keys()];
+  }
+
+  closeToken(tokenId: string, reason: DisconnectReason): void {
+    this.forEach((session) => {
+      if (session.principal.tokenId === tokenId) session.close(reason);
+    });
   }
 
   /** Bytes queued in this process for all open streams (kernel buffers not included). */

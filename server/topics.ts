@@ -1,12 +1,24 @@
 import { NAME_PATTERN } from '../protocol/index.ts';
 import { HttpProblem } from './problem.ts';
+import type { Visibility } from './store/store.ts';
 import { mayUseTopic, type Principal } from './tokens.ts';
 
 /**
- * The topics a subscriber reads: the ones it asked for (`?topics=a,b`), each of which its token must
- * allow; when it asked for none, all of a topic-restricted token's topics, or none for an unrestricted one.
+ * What a subscriber reads: its user's alarms, plus the topics it asked for (`?topics=a,b`), each of
+ * which its token must allow. `?topics=*` means every topic the token may read. Asking for none
+ * means all of a topic-restricted token's topics, or none for an unrestricted one.
  */
-export function subscribedTopics(principal: Principal, requested: string | undefined): string[] {
+export function subscription(principal: Principal, requested: string | undefined): Visibility {
+  const user = principal.user;
+  if (requested?.trim() === '*') {
+    return principal.topics === null
+      ? { user, topics: [], allTopics: true }
+      : { user, topics: [...principal.topics] };
+  }
+  return { user, topics: subscribedTopics(principal, requested) };
+}
+
+function subscribedTopics(principal: Principal, requested: string | undefined): string[] {
   if (requested === undefined || requested.trim() === '') {
     return principal.topics === null ? [] : [...principal.topics];
   }

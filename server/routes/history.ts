@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { HistoryResponse } from '../../protocol/index.ts';
 import { authenticate, principalOf } from '../auth.ts';
 import type { ServerContext } from '../context.ts';
-import { subscribedTopics } from '../topics.ts';
+import { subscription } from '../topics.ts';
 import { parseInput } from '../validation.ts';
 import { corsHeaders } from './cors.ts';
 import { requestedCursor } from './stream.ts';
@@ -25,9 +25,9 @@ export function registerHistoryRoutes(app: FastifyInstance, ctx: ServerContext):
     async (request, reply) => {
       const principal = principalOf(request);
       const query = parseInput(HistoryQuery, request.query, 'query');
-      const topics = subscribedTopics(principal, query.topics);
+      const visibility = subscription(principal, query.topics);
       const after = requestedCursor(ctx, request);
-      const alarms = await ctx.store.read(after, { user: principal.user, topics }, query.limit);
+      const alarms = await ctx.store.read(after, visibility, query.limit);
       const last = alarms.at(-1);
       const body: HistoryResponse = {
         alarms,

@@ -6,7 +6,7 @@ import { HttpProblem } from '../problem.ts';
 import { replay } from '../replay.ts';
 import { SseSession } from '../session.ts';
 import { encodeEvent, encodeRetry } from '../sse.ts';
-import { subscribedTopics } from '../topics.ts';
+import { subscription } from '../topics.ts';
 import { corsHeaders } from './cors.ts';
 
 const STREAM_HEADERS = {
@@ -46,7 +46,7 @@ export function registerStreamRoutes(app: FastifyInstance, ctx: ServerContext): 
 async function openStream(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply): Promise<void> {
   const principal = principalOf(request);
   const query = request.query as Record<string, unknown>;
-  const topics = subscribedTopics(principal, typeof query.topics === 'string' ? query.topics : undefined);
+  const visibility = subscription(principal, typeof query.topics === 'string' ? query.topics : undefined);
   const after = requestedCursor(ctx, request);
   if (ctx.registry.streamsOf(principal.tokenId) >= ctx.config.maxStreamsPerToken) {
     throw new HttpProblem(
@@ -69,7 +69,7 @@ async function openStream(ctx: ServerContext, request: FastifyRequest, reply: Fa
     socket.setTimeout(0);
   }
   const log = request.log;
-  const session = new SseSession(res, principal, { user: principal.user, topics }, after, {
+  const session = new SseSession(res, principal, visibility, after, {
     maxBufferedBytes: ctx.config.maxBufferedBytes,
     slowConsumerGraceMs: ctx.config.slowConsumerGraceMs,
     now: ctx.now,

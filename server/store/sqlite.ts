@@ -156,7 +156,8 @@ export class SqliteStore implements AlarmStore, TokenStore {
       readUserAndTopics: this.#db.prepare(
         `SELECT * FROM alarms WHERE id > :after AND user = :user
          UNION ALL
-         SELECT * FROM alarms WHERE id > :after AND user IS NULL AND topic IN (SELECT value FROM json_each(:topics))
+         SELECT * FROM alarms WHERE id > :after AND user IS NULL
+           AND (:all = 1 OR topic IN (SELECT value FROM json_each(:topics)))
          ORDER BY id LIMIT :limit`,
       ),
       readMeta: this.#db.prepare('SELECT value FROM meta WHERE key = ?'),
@@ -243,6 +244,7 @@ export class SqliteStore implements AlarmStore, TokenStore {
       after: after === null ? 0 : Number(after),
       user: who.user,
       topics: JSON.stringify(who.topics),
+      all: who.allTopics === true ? 1 : 0,
       limit,
     }) as unknown as AlarmRow[];
     return rows.map(rowToAlarm);

@@ -7,11 +7,13 @@ export type NewAlarm = Omit<Alarm, 'id' | 'time'>;
 export interface Visibility {
   readonly user: string;
   readonly topics: readonly string[];
+  /** Every topic (`?topics=*` with a token that may read any topic); `topics` is then ignored. */
+  readonly allTopics?: boolean;
 }
 
 export function isVisible(alarm: Alarm, who: Visibility): boolean {
   if (alarm.user !== undefined) return alarm.user === who.user;
-  return alarm.topic !== undefined && who.topics.includes(alarm.topic);
+  return alarm.topic !== undefined && (who.allTopics === true || who.topics.includes(alarm.topic));
 }
 
 /** What the store can still prove about the alarms after a client's cursor. */

@@ -66,6 +66,33 @@ describe('publish → subscribe', () => {
     expect(carolDefault.alarmIds()).toEqual([ops.id, fence.id]);
   });
 
+  it('?topics=* reads every topic the token may read, live and in replay', async () => {
+    const any = await server.token({ user: 'dana', scope: 'subscribe' });
+    const restricted = await server.token({ user: 'erin', scope: 'subscribe', topics: ['ops'] });
+    const before = await server.publish(server.adminToken, { topic: 'db', title: 'before' });
+    const all = await open({ token: any, topics: ['*'], since: '0' });
+    const acl = await open({ token: restricted, topics: ['*'] });
+    await Promise.all([all.waitForEvent('ready'), acl.waitForEvent('ready')]);
+    const ops = await server.publish(server.adminToken, { topic: 'ops', title: 'ops' });
+    const web = await server.publish(server.adminToken, { topic: 'web', title: 'web' });
+    await server.publish(server.adminToken, { user: 'someone-else', title: 'private' });
+    const own = await server.publish(server.adminToken, { user: 'dana', title: 'mine' });
+    await all.waitFor((x) => x.alarmIds().includes(own.id));
+    expect(all.alarmIds()).toEqual([before.id, ops.id, web.id, own.id]);
+    await acl.waitFor((x) => x.alarmIds().includes(ops.id));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(acl.alarmIds()).toEqual([ops.id]);
+    const history = await fetch(`${server.url}/v1/alarms?topics=*&since=0`, {
+      headers: { authorization: `Bearer ${any}` },
+    });
+    expect(((await history.json()) as HistoryResponse).alarms.map((a) => a.id)).toEqual([
+      before.id,
+      ops.id,
+      web.id,
+      own.id,
+    ]);
+  });
+
   it('carries every field of the alarm as JSON with the id on the frame', async () => {
     const token = await server.token({ user: 'alice', scope: 'subscribe' });
     const stream = await open({ token, topics: ['ops'] });

@@ -89,6 +89,27 @@ describe('authentication and scopes', () => {
     await expectProblem(await call('/v1/alarms', { token: publisher, body, type: json }), 403, 'forbidden');
   });
 
+  it('revoking a token closes its open streams, and reconnecting gets 401', async () => {
+    const fast = await startTestServer({ tokenRecheckMs: 50 });
+    try {
+      const token = await fast.token({ user: 'temp', scope: 'subscribe' });
+      const other = await fast.token({ user: 'temp', scope: 'subscribe' });
+      const doomed = await RawStream.open(fast.url, { token });
+      const kept = await RawStream.open(fast.url, { token: other });
+      await Promise.all([doomed.waitForEvent('ready'), kept.waitForEvent('ready')]);
+      await fast.server.context.tokens.revoke(token.split('_')[1] as string, Date.now());
+      await doomed.waitForEnd(5_000);
+      expect(kept.ended).toBe(false);
+      const again = await RawStream.open(fast.url, { token });
+      expect(again.status).toBe(401);
+      const metrics = await (await fetch(`${fast.url}/metrics`)).text();
+      expect(metrics).toMatch(/tocsin_stream_disconnects_total\{reason="revoked"\} 1/);
+      kept.close();
+    } finally {
+      await fast.dispose();
+    }
+  });
+
   it('a revoked token stops working', async () => {
     const token = await server.token({ user: 'temp', scope: 'subscribe' });
     expect((await call('/v1/me', { token })).status).toBe(200);

@@ -102,6 +102,17 @@ export function describeStoreContract(name: string, options: ContractOptions): v
           ops.id,
           alice.id,
         ]);
+        // Every topic, plus the reader's own alarms; never another user's.
+        expect(ids(await store.read(null, { user: 'carol', topics: [], allTopics: true }, 100))).toEqual([
+          ops.id,
+          db.id,
+        ]);
+        expect(ids(await store.read(null, { user: 'alice', topics: [], allTopics: true }, 100))).toEqual([
+          ops.id,
+          db.id,
+          alice.id,
+          aliceOnDb.id,
+        ]);
       }),
     );
 
