@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Alarm, GapEvent, ReadyEvent } from '../protocol/index.ts';
 import { type BackoffPolicy, reconnectDelay } from './backoff.ts';
@@ -95,6 +96,8 @@ export class Agent extends EventEmitter<AgentEvents> {
   readonly #policy: BackoffPolicy;
   readonly #machine: ConnectionStateMachine;
   readonly #seen: RecentIds;
+  /** Sent with every stream so the server drops our previous, possibly half-open, connection. */
+  readonly #clientId = randomUUID();
   readonly #drift: DriftDetector | undefined;
 
   #token: string;
@@ -229,6 +232,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       url,
       token: this.#token,
       lastEventId: this.#sentCursor,
+      clientId: this.#clientId,
       fetch: this.#fetch,
       clock: this.#clock,
       handlers: {

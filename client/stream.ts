@@ -1,6 +1,6 @@
 import { EventSource, type FetchLike, type FetchLikeResponse } from 'eventsource';
 import type { z } from 'zod';
-import { Alarm, GapEvent, Problem, ReadyEvent } from '../protocol/index.ts';
+import { Alarm, CLIENT_ID_HEADER, GapEvent, Problem, ReadyEvent } from '../protocol/index.ts';
 import { parseRetryAfter } from './backoff.ts';
 import type { Clock } from './clock.ts';
 import { RetryFieldScanner } from './retry-field.ts';
@@ -45,6 +45,8 @@ export interface StreamOptions {
   readonly token: string;
   /** Sent as Last-Event-ID: eventsource has no option for an initial one, so our fetch adds it. */
   readonly lastEventId: string | null;
+  /** This agent's id (X-Tocsin-Client): the server replaces our previous stream instead of keeping both. */
+  readonly clientId: string;
   readonly fetch: FetchFunction;
   readonly clock: Clock;
   readonly handlers: StreamHandlers;
@@ -148,6 +150,7 @@ export class Stream {
     const headers = new Headers(init.headers);
     headers.set('Authorization', `Bearer ${this.#options.token}`);
     if (this.#options.lastEventId !== null) headers.set('Last-Event-ID', this.#options.lastEventId);
+    headers.set(CLIENT_ID_HEADER, this.#options.clientId);
     let response: Response;
     try {
       response = await this.#options.fetch(url, {

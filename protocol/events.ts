@@ -39,3 +39,11 @@ export const StreamQuery = z.object({
   topics: z.string().optional(),
   since: z.string().optional(),
 });
+
+/**
+ * Sent by a client on each stream it opens: a random id for the client instance. A new stream with
+ * the same token and client id replaces the older one at once, so a connection that went half-open
+ * (sleep, NAT timeout) never lingers on the server counting against the token's stream cap.
+ */
+export const CLIENT_ID_HEADER = 'x-tocsin-client';
+export const CLIENT_ID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;

@@ -49,6 +49,7 @@ export class Metrics {
       'slow-consumer',
       'shutdown',
       'revoked',
+      'replaced',
     ] satisfies DisconnectReason[]) {
       this.disconnects.inc({ reason }, 0);
     }

@@ -78,6 +78,13 @@ export class Registry {
     return [...this.#perToken.keys()];
   }
 
+  /** Closes the streams an earlier connection of the same client left open. */
+  replaceClient(tokenId: string, clientId: string): void {
+    this.forEach((session) => {
+      if (session.principal.tokenId === tokenId && session.clientId === clientId) session.close('replaced');
+    });
+  }
+
   closeToken(tokenId: string, reason: DisconnectReason): void {
     this.forEach((session) => {
       if (session.principal.tokenId === tokenId) session.close(reason);

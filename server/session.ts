@@ -3,7 +3,14 @@ import type { Alarm } from '../protocol/index.ts';
 import type { Visibility } from './store/store.ts';
 import type { Principal } from './tokens.ts';
 
-export type DisconnectReason = 'client-closed' | 'write-error' | 'slow-consumer' | 'shutdown' | 'revoked';
+export type DisconnectReason =
+  | 'client-closed'
+  | 'write-error'
+  | 'slow-consumer'
+  | 'shutdown'
+  | 'revoked'
+  /** The same client opened a new stream (its old connection had gone half-open). */
+  | 'replaced';
 
 export interface SessionHooks {
   /** Unflushed bytes a stream may hold for up to `slowConsumerGraceMs`; 4× this closes it at once. */
@@ -29,6 +36,8 @@ export class SseSession {
   readonly id = nextSessionId++;
   readonly principal: Principal;
   readonly visibility: Visibility;
+  /** The client instance's id (X-Tocsin-Client), when it sent one. */
+  clientId: string | null = null;
   /** The id of the last alarm written to this stream. */
   lastId: string | null;
   readonly #res: ServerResponse;

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { ReadyEvent } from '../../protocol/index.ts';
+import { CLIENT_ID_HEADER, CLIENT_ID_PATTERN, type ReadyEvent } from '../../protocol/index.ts';
 import { authenticate, principalOf } from '../auth.ts';
 import type { ServerContext } from '../context.ts';
 import { HttpProblem } from '../problem.ts';
@@ -48,6 +48,11 @@ async function openStream(ctx: ServerContext, request: FastifyRequest, reply: Fa
   const query = request.query as Record<string, unknown>;
   const visibility = subscription(principal, typeof query.topics === 'string' ? query.topics : undefined);
   const after = requestedCursor(ctx, request);
+  const rawClientId = request.headers[CLIENT_ID_HEADER];
+  const clientId =
+    typeof rawClientId === 'string' && CLIENT_ID_PATTERN.test(rawClientId) ? rawClientId : null;
+  // The same client reconnecting: its old connection is dead or dying; it must not hold a slot.
+  if (clientId !== null) ctx.registry.replaceClient(principal.tokenId, clientId);
   if (ctx.registry.streamsOf(principal.tokenId) >= ctx.config.maxStreamsPerToken) {
     throw new HttpProblem(
       'too-many-streams',
@@ -88,6 +93,7 @@ async function openStream(ctx: ServerContext, request: FastifyRequest, reply: Fa
       }
     },
   });
+  session.clientId = clientId;
   ctx.registry.add(session);
   ctx.metrics.openStreams.inc();
   session.write(encodeRetry(ctx.config.retryMs));

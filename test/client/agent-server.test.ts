@@ -159,6 +159,9 @@ describe('agent with the real server', () => {
     await publish('after');
     await waitFor('live again', () => h.alarms.length === 2);
     expect(titles(h)).toEqual(['sent into the void', 'after']);
+    // The frozen connection is still open at the server's end, but the agent's new stream (same
+    // X-Tocsin-Client id) replaced it: it holds no slot against the token's stream cap.
+    expect(srv.server.context.registry.size).toBe(1);
   });
 
   it('suspend closes the stream, resume reconnects at once and replays what was missed', async () => {

@@ -229,6 +229,29 @@ describe('limits', () => {
     open[1]?.close();
   });
 
+  it('a client that reconnects (same X-Tocsin-Client id) replaces its old stream instead of using a slot', async () => {
+    const token = await server.token({ user: 'laptop', scope: 'subscribe' });
+    const me = { 'x-tocsin-client': 'laptop-1234567' };
+    const first = await RawStream.open(server.url, { token, headers: me });
+    const other = await RawStream.open(server.url, {
+      token,
+      headers: { 'x-tocsin-client': 'desktop-7654321' },
+    });
+    await Promise.all([first.waitForEvent('ready'), other.waitForEvent('ready')]);
+    // At the cap (2): the same client comes back, e.g. after its connection went half-open.
+    const second = await RawStream.open(server.url, { token, headers: me });
+    expect(second.status).toBe(200);
+    await first.waitForEnd();
+    expect(other.ended).toBe(false);
+    // A third client is still over the cap.
+    const third = await call('/v1/stream', { token, headers: { 'x-tocsin-client': 'phone-00000000' } });
+    await expectProblem(third, 429, 'too-many-streams');
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toMatch(/tocsin_stream_disconnects_total\{reason="replaced"\} 1/);
+    second.close();
+    other.close();
+  });
+
   it('SSE injection in every text field is delivered as data, never as frames', async () => {
     const token = await server.token({ user: 'inj', scope: 'subscribe', topics: ['ops'] });
     const stream = await RawStream.open(server.url, { token });
