@@ -6,12 +6,13 @@
 // these machines: electron 45 fetches its binary lazily and cannot here — the suite is reported as
 // SKIPPED with the reason, never as passed. Detection never calls require('electron'), which would
 // start that download.
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ElectronApplication } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_DESKTOP_SETTINGS } from '../../client/desktop-api.ts';
 import { findElectron, INSTALL_HINT } from '../../scripts/electron-binary.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import {
@@ -52,10 +53,21 @@ describe.skipIf(!electron.available)('desktop app end to end (Playwright _electr
   beforeAll(async () => {
     if (!electron.available) return;
     server = await startTestServer();
-    publishToken = await server.token({ user: 'publisher', scope: 'publish' });
+    // Only an admin token may address another user's alarms (a publish token sends to its own user).
+    publishToken = server.adminToken;
     prepared = await prepareApp();
     display = await ensureDisplay();
     userData = await mkdtemp(join(tmpdir(), 'tocsin-e2e-user-'));
+    // Not a first run: self-hosted mode off, so the app asks to sign in to the test server.
+    await writeFile(
+      join(userData, 'desktop.json'),
+      JSON.stringify({
+        version: 1,
+        serverUrl: null,
+        pausedUntil: null,
+        settings: { ...DEFAULT_DESKTOP_SETTINGS, selfHosted: { enabled: false, port: 8080, lan: false } },
+      }),
+    );
     app = await launchApp({
       executablePath: electron.path,
       appDir: prepared.dir,
