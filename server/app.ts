@@ -136,7 +136,8 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): T
       await store
         .prune(now())
         .catch((error: unknown) => app.log.warn({ err: error }, 'retention pass failed'));
-      await app.listen({ host: config.host, port: config.port });
+      // A deep accept queue (the kernel caps it at somaxconn): a reconnect storm arrives all at once.
+      await app.listen({ host: config.host, port: config.port, backlog: 4096 });
       const address = app.server.address();
       if (address === null || typeof address === 'string') throw new Error('server is not listening on TCP');
       const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;

@@ -12,16 +12,29 @@ export const systemTimers: IntervalTimers = {
 };
 
 const HEARTBEAT_BYTES = Buffer.from(HEARTBEAT_FRAME);
+/** Streams written per event-loop turn during a heartbeat round. */
+const HEARTBEAT_SLICE = 1_000;
 
 /**
  * One timer for all streams: every interval, a comment frame to each open stream. Keeps idle
  * connections alive through proxies and NATs and gives clients' watchdogs bytes to see.
  */
 export function startHeartbeat(registry: Registry, intervalMs: number, timers: IntervalTimers): () => void {
+  let stopped = false;
   const handle = timers.setInterval(() => {
-    registry.forEach((session) => {
-      session.write(HEARTBEAT_BYTES);
-    });
+    const sessions = registry.snapshot();
+    // In slices, yielding between them: a round over 100k streams must not stall publishes and
+    // fan-out for its whole duration.
+    const slice = (from: number) => {
+      if (stopped) return;
+      const to = Math.min(from + HEARTBEAT_SLICE, sessions.length);
+      for (let i = from; i < to; i++) sessions[i]?.write(HEARTBEAT_BYTES);
+      if (to < sessions.length) setImmediate(slice, to);
+    };
+    slice(0);
   }, intervalMs);
-  return () => timers.clearInterval(handle);
+  return () => {
+    stopped = true;
+    timers.clearInterval(handle);
+  };
 }

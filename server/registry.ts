@@ -98,6 +98,11 @@ export class Registry {
     return total;
   }
 
+  /** The open sessions now (a copy: closing one while iterating is safe). */
+  snapshot(): SseSession[] {
+    return [...this.#sessions];
+  }
+
   forEach(fn: (session: SseSession) => void): void {
     for (const session of [...this.#sessions]) fn(session);
   }

@@ -124,6 +124,7 @@ export class SqliteStore implements AlarmStore, TokenStore {
     readMeta: StatementSync;
     writeMeta: StatementSync;
     lastIssued: StatementSync;
+    tokenById: StatementSync;
   };
   readonly #storeId: string;
   #pending: Pending[] = [];
@@ -165,6 +166,8 @@ export class SqliteStore implements AlarmStore, TokenStore {
         'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
       ),
       lastIssued: this.#db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'alarms'"),
+      // Looked up on every publish and stream open: compiled once.
+      tokenById: this.#db.prepare('SELECT * FROM tokens WHERE id = ?'),
     };
     this.#storeId = this.#meta('store_id') ?? this.#initStoreId();
   }
@@ -339,7 +342,7 @@ export class SqliteStore implements AlarmStore, TokenStore {
 
   async get(id: string): Promise<TokenRecord | undefined> {
     this.#assertOpen();
-    const row = this.#db.prepare('SELECT * FROM tokens WHERE id = ?').get(id) as TokenRow | undefined;
+    const row = this.#statements.tokenById.get(id) as TokenRow | undefined;
     return row === undefined ? undefined : rowToToken(row);
   }
 

@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { IntervalTimers } from '../../server/heartbeat.ts';
+import { type IntervalTimers, startHeartbeat } from '../../server/heartbeat.ts';
+import { Registry } from '../../server/registry.ts';
+import type { SseSession } from '../../server/session.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { RawStream } from '../helpers/sse-client.ts';
 
@@ -49,6 +51,31 @@ describe('heartbeats', () => {
     const stream = await RawStream.open(server.url, { token });
     await stream.waitFor((s) => s.comments >= 3, 5_000, '3 heartbeats');
     stream.close();
+  });
+
+  it('writes a large round in slices, yielding to the event loop between them', async () => {
+    const timers = new ManualTimers();
+    const registry = new Registry();
+    let written = 0;
+    for (let i = 0; i < 2_500; i++) {
+      const fake = {
+        principal: { tokenId: `t${i}` },
+        visibility: { user: `u${i}`, topics: [] },
+        write: () => {
+          written++;
+          return true;
+        },
+      };
+      registry.add(fake as unknown as SseSession);
+    }
+    const stop = startHeartbeat(registry, 15_000, timers);
+    timers.tick();
+    expect(written).toBe(1_000); // the first slice, synchronously
+    await new Promise((r) => setImmediate(r));
+    expect(written).toBe(2_000);
+    await new Promise((r) => setImmediate(r));
+    expect(written).toBe(2_500);
+    stop();
   });
 
   it('stops its timer when the server closes', async () => {
