@@ -1,0 +1,496 @@
+/**
+ * Turns the passes into the RESULTS.md section: per measure, each server's median (min–max over the
+ * runs), the ratios Tocsin ÷ peer, and the issue's targets met or not. Also lists what must fail the
+ * bench (a lost or duplicated alarm in the storm, a measure that could not be taken).
+ */
+import type { BenchConfig, Phase } from './config.ts';
+import type { Machine } from './machine.ts';
+import type { AgentResult } from './measures/agent.ts';
+import type { PassResult } from './phases.ts';
+import type { ProfileReport } from './profile-pass.ts';
+import { type Spread, spread } from './stats.ts';
+import { TARGETS, type TargetName } from './targets.ts';
+
+export interface ReportInput {
+  config: BenchConfig;
+  /** The command line that produced this run, as a user would type it. */
+  command: string;
+  machine: Machine;
+  targets: TargetName[];
+  passes: PassResult[];
+  agent?: AgentResult;
+  agentNote?: string;
+  profiles: ProfileReport[];
+  notes: string[];
+  idleCapacity: number;
+  cappedSteps: number[];
+  durationS: number;
+}
+
+const PEERS: TargetName[] = ['better-sse', 'plain-http'];
+const TOCSINS: TargetName[] = ['tocsin', 'tocsin-redis'];
+
+function num(value: number, digits: number): string {
+  if (Number.isNaN(value)) return 'n/a';
+  if (value === Number.POSITIVE_INFINITY) return '∞';
+  return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+function fmt(s: Spread, digits = 1, unit = ''): string {
+  if (s.n === 0) return 'n/a';
+  const u = unit === '' ? '' : ` ${unit}`;
+  if (s.n === 1 || s.min === s.max) return `${num(s.median, digits)}${u}`;
+  return `${num(s.median, digits)}${u} (${num(s.min, digits)}–${num(s.max, digits)})`;
+}
+
+function ratio(a: Spread, b: Spread): string {
+  if (a.n === 0 || b.n === 0 || b.median === 0) return 'n/a';
+  return `${(a.median / b.median).toFixed(2)}×`;
+}
+
+interface Aggregate {
+  streams: Spread;
+  rssPerStreamKiB: Spread;
+  heartbeatRoundMs: Spread;
+  cpuAt15s: Spread;
+  fanout: Map<number, { p50: Spread; p99: Spread; max: Spread; missing: number }>;
+  publish: Map<number, { acked: Spread; p99: Spread; failed: number }>;
+  bestPublish: Spread;
+  storm: {
+    caughtUp: Spread;
+    p50: Spread;
+    deliveries: Spread;
+    overflows: Spread;
+    serverCpuS: Spread;
+    clientCpuS: Spread;
+    /** Fewest streams caught up within the cap in any run, and of how many. */
+    worstCaught: number;
+    subscribers: number;
+    warnings: string[];
+    failures: Record<string, number>;
+    lost: number;
+    duplicates: number;
+    unexpected: number;
+    reconnects: number;
+    gaps: number;
+    runs: number;
+  };
+  errors: string[];
+}
+
+function aggregate(passes: PassResult[]): Aggregate {
+  const idle = passes.flatMap((p) => (p.idle === undefined ? [] : [p.idle]));
+  const fanout = new Map<number, { p50: Spread; p99: Spread; max: Spread; missing: number }>();
+  const sizes = [...new Set(passes.flatMap((p) => p.fanout.map((f) => f.subscribers)))].sort((a, b) => a - b);
+  for (const size of sizes) {
+    const rows = passes.flatMap((p) => p.fanout.filter((f) => f.subscribers === size));
+    fanout.set(size, {
+      p50: spread(rows.map((r) => r.p50)),
+      p99: spread(rows.map((r) => r.p99)),
+      max: spread(rows.map((r) => r.max)),
+      missing: rows.reduce((n, r) => n + r.missing, 0),
+    });
+  }
+  const publish = new Map<number, { acked: Spread; p99: Spread; failed: number }>();
+  const levels = [...new Set(passes.flatMap((p) => p.throughput.map((t) => t.concurrency)))].sort(
+    (a, b) => a - b,
+  );
+  for (const c of levels) {
+    const rows = passes.flatMap((p) => p.throughput.filter((t) => t.concurrency === c));
+    publish.set(c, {
+      acked: spread(rows.map((r) => r.ackedPerSec)),
+      p99: spread(rows.map((r) => r.p99)),
+      failed: rows.reduce((n, r) => n + r.failed, 0),
+    });
+  }
+  const best = passes
+    .filter((p) => p.throughput.length > 0)
+    .map((p) => Math.max(...p.throughput.map((t) => t.ackedPerSec)));
+  const storms = passes.flatMap((p) => (p.storm === undefined ? [] : [p.storm]));
+  return {
+    streams: spread(idle.map((i) => i.streams)),
+    rssPerStreamKiB: spread(idle.map((i) => i.rssPerStreamBytes / 1024)),
+    heartbeatRoundMs: spread(idle.map((i) => i.heartbeatRoundMs)),
+    cpuAt15s: spread(idle.map((i) => i.cpuPercentAt15s)),
+    fanout,
+    publish,
+    bestPublish: spread(best),
+    storm: {
+      caughtUp: spread(storms.map((s) => s.caughtUpMs)),
+      p50: spread(storms.map((s) => s.p50CaughtUpMs)),
+      deliveries: spread(storms.map((s) => s.deliveriesPerSec)),
+      overflows: spread(storms.map((s) => s.listenOverflows)),
+      serverCpuS: spread(storms.map((s) => s.serverCpuMs / 1000)),
+      clientCpuS: spread(storms.map((s) => s.clientCpuMs / 1000)),
+      worstCaught: Math.min(...storms.map((s) => s.subscribers - s.notCaughtUp)),
+      subscribers: Math.max(0, ...storms.map((s) => s.subscribers)),
+      warnings: [...new Set(storms.flatMap((s) => s.serverWarnings ?? []))],
+      failures: storms.reduce<Record<string, number>>((acc, s) => {
+        for (const [k, v] of Object.entries(s.failures)) acc[k] = (acc[k] ?? 0) + v;
+        return acc;
+      }, {}),
+      lost: storms.reduce((n, s) => n + s.verify.lost, 0),
+      duplicates: storms.reduce((n, s) => n + s.verify.duplicates, 0),
+      unexpected: storms.reduce((n, s) => n + s.verify.unexpected, 0),
+      reconnects: storms.reduce((n, s) => n + s.reconnects, 0),
+      gaps: storms.reduce((n, s) => n + s.gaps, 0),
+      runs: storms.length,
+    },
+    errors: passes.flatMap((p) => p.errors.map((e) => `run ${p.run}: ${e}`)),
+  };
+}
+
+function table(header: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+export function renderReport(input: ReportInput): { markdown: string; failures: string[] } {
+  const { config, machine, targets } = input;
+  const agg = new Map<TargetName, Aggregate>();
+  for (const t of targets) agg.set(t, aggregate(input.passes.filter((p) => p.target === t)));
+  const label = (t: TargetName) => TARGETS[t].label;
+  const tocsins = TOCSINS.filter((t) => agg.has(t));
+  const peers = PEERS.filter((t) => agg.has(t));
+  const failures: string[] = [];
+  const out: string[] = [];
+  const st = config.storm;
+  const ran = (phase: Phase) => input.passes.length > 0 && config.phases.includes(phase);
+  const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const kind = input.passes.length === 0 ? 'profile pass' : `${config.mode} run`;
+  out.push(`## ${date} — ${kind} (\`${input.command}\`)`);
+  out.push('');
+  out.push(
+    `Machine: ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB RAM, Node ${machine.node}, ` +
+      `${machine.kernel}, temp dir on ${machine.filesystem}, open-file limit ${machine.fdLimit}. ` +
+      `${config.runs} run(s) per server, order rotated each run; values are median (min–max over runs). ` +
+      `Took ${Math.round(input.durationS)} s.` +
+      (config.mode === 'quick' ? ' **Quick mode: small counts, one run — a smoke test, not a result.**' : ''),
+  );
+  for (const note of input.notes) out.push(`\n- ${note}`);
+  out.push('');
+
+  // 1. Idle streams
+  if (ran('idle')) {
+    out.push('### 1. Idle streams held by one server process');
+    out.push('');
+    const steps = config.idle.steps.map((s) => Math.min(s, input.idleCapacity));
+    out.push(
+      `Ramp ${[...new Set(steps)].join(' → ')} streams; RSS after a forced GC; heartbeat CPU measured with a ` +
+        `${config.idle.heartbeatMs} ms heartbeat over ${config.idle.cpuWindowMs / 1000} s and scaled to one round per 15 s.` +
+        (input.cappedSteps.length > 0
+          ? ` **${input.cappedSteps.join(', ')} streams not reachable here:** one process may hold at most ` +
+            `${machine.fdLimit} file descriptors (hard RLIMIT_NOFILE; the bench cannot raise it without CAP_SYS_RESOURCE), ` +
+            `so the ramp stops at ${input.idleCapacity}.`
+          : ''),
+    );
+    out.push('');
+    out.push(
+      table(
+        [
+          'server',
+          'streams held',
+          'RSS per stream',
+          'CPU per heartbeat round',
+          'heartbeat CPU at 15 s (one core)',
+        ],
+        targets.map((t) => {
+          const a = agg.get(t) as Aggregate;
+          if (t === 'tocsin-redis') {
+            return [
+              label(t),
+              'same code path as SQLite: holding a stream does not touch the store',
+              '',
+              '',
+              '',
+            ];
+          }
+          return [
+            label(t),
+            fmt(a.streams, 0),
+            fmt(a.rssPerStreamKiB, 2, 'KiB'),
+            fmt(a.heartbeatRoundMs, 1, 'ms'),
+            fmt(a.cpuAt15s, 3, '%'),
+          ];
+        }),
+      ),
+    );
+    out.push('');
+  }
+  // 2. Fan-out
+  if (ran('streams')) {
+    out.push('### 2. Fan-out latency (publish → receipt, all subscribers)');
+    out.push('');
+    out.push(
+      `${config.fanout.alarms} alarms one at a time to every subscriber; percentiles over all deliveries of a run. ` +
+        "Tocsin's latency includes its durable commit before fan-out.",
+    );
+    out.push('');
+    const fanRows: string[][] = [];
+    for (const size of config.fanout.sizes) {
+      for (const t of targets) {
+        const f = (agg.get(t) as Aggregate).fanout.get(size);
+        if (f === undefined) continue;
+        fanRows.push([
+          String(size),
+          label(t),
+          fmt(f.p50, 1, 'ms'),
+          fmt(f.p99, 1, 'ms'),
+          fmt(f.max, 1, 'ms'),
+          String(f.missing),
+        ]);
+        if (f.missing > 0)
+          failures.push(`${label(t)}: ${f.missing} fan-out deliveries to ${size} subscribers never arrived`);
+      }
+    }
+    out.push(table(['subscribers', 'server', 'p50', 'p99', 'max', 'missing'], fanRows));
+    out.push('');
+  }
+  // 3. Publish throughput
+  if (ran('publish')) {
+    out.push('### 3. Publish throughput (acknowledged 201s per second)');
+    out.push('');
+    out.push(
+      `Keep-alive connections each waiting for the ack before the next POST; ${config.throughput.durationMs / 1000} s window ` +
+        'after a warm-up; no subscribers. **Tocsin acknowledges only after a durable commit** (SQLite WAL, ' +
+        '`synchronous=FULL`, group commit; or Redis AOF); **the peers keep alarms in memory and give no durability.**',
+    );
+    out.push('');
+    const levels = config.throughput.concurrency;
+    out.push(
+      table(
+        ['server', ...levels.map((c) => `${c} in flight`), 'p99 ack latency (max concurrency)'],
+        targets.map((t) => {
+          const a = agg.get(t) as Aggregate;
+          const top = a.publish.get(levels[levels.length - 1] as number);
+          return [
+            label(t),
+            ...levels.map((c) => fmt(a.publish.get(c)?.acked ?? spread([]), 0, '/s')),
+            top ? fmt(top.p99, 1, 'ms') : 'n/a',
+          ];
+        }),
+      ),
+    );
+    out.push('');
+  }
+  // 4. Storm
+  if (ran('streams')) {
+    out.push('### 4. Reconnect storm');
+    out.push('');
+    out.push(
+      `${st.subscribers} streams drop at once (TCP reset); ${st.missed} alarms are published and acknowledged while they are away; ` +
+        `all reconnect in the same instant with Last-Event-ID while ${st.trickle} more arrive live. A stream is caught up when it ` +
+        'holds the last missed alarm and its `ready` (replay done, live). The wait is capped at ' +
+        `${st.capMs / 1000} s (${(st.capMs / 5_000).toFixed(0)}× the target) to keep the bench bounded: "> cap" means not everyone ` +
+        "made it, with how many did. Every stream's log is then compared with the exact ids it had to receive: a hole is lost " +
+        '(a stream still catching up at the cap is judged on what it got so far), a repeat is a duplicate; both are asserted to be 0. ' +
+        'Listen overflows: handshakes the kernel dropped because the accept queue was full (they retry after 1 s, 3 s, 7 s…).',
+    );
+    out.push('');
+    const capText = (s: Aggregate['storm'], v: Spread) =>
+      v.median === Number.POSITIVE_INFINITY
+        ? `> ${num(st.capMs, 0)} ms (${num(s.worstCaught, 0)} of ${num(s.subscribers, 0)} in the worst run)`
+        : fmt(v, 0, 'ms');
+    out.push(
+      table(
+        [
+          'server',
+          'all caught up',
+          'median stream',
+          'deliveries/s',
+          'lost',
+          'duplicates',
+          'listen overflows',
+          'CPU server / clients',
+        ],
+        targets.map((t) => {
+          const s = (agg.get(t) as Aggregate).storm;
+          if (s.runs > 0 && (s.lost > 0 || s.duplicates > 0)) {
+            failures.push(
+              `${label(t)}: storm lost ${s.lost} and duplicated ${s.duplicates} alarm deliveries`,
+            );
+          }
+          return [
+            label(t),
+            s.runs === 0 ? 'n/a' : capText(s, s.caughtUp),
+            s.runs === 0
+              ? 'n/a'
+              : s.p50.median === Number.POSITIVE_INFINITY
+                ? `> ${num(st.capMs, 0)} ms`
+                : fmt(s.p50, 0, 'ms'),
+            fmt(s.deliveries, 0),
+            String(s.lost),
+            String(s.duplicates),
+            fmt(s.overflows, 0),
+            `${fmt(s.serverCpuS, 1, 's')} / ${fmt(s.clientCpuS, 1, 's')}`,
+          ];
+        }),
+      ),
+    );
+    out.push('');
+    for (const t of targets) {
+      const s = (agg.get(t) as Aggregate).storm;
+      const failed = Object.entries(s.failures)
+        .map(([k, v]) => `${k} ×${v}`)
+        .join(', ');
+      if (failed === '' && s.warnings.length === 0) continue;
+      out.push(
+        `- ${label(t)}: ${failed === '' ? '' : `stream opens that failed and were retried (all runs): ${failed}. `}` +
+          (s.warnings.length === 0 ? '' : `Server warnings: ${s.warnings.map((w) => `"${w}"`).join('; ')}.`),
+      );
+    }
+    out.push('');
+  }
+  // 5. Agent
+  if (config.phases.includes('agent')) {
+    out.push('### 5. Client agent (client/agent.ts against Tocsin)');
+    out.push('');
+    const ag = input.agent;
+    if (ag === undefined) {
+      out.push(`Not measured: ${input.agentNote ?? 'skipped (--only)'}.`);
+    } else {
+      const halfOpen = spread(ag.halfOpenDetectMs);
+      out.push(
+        table(
+          ['measure', 'value', 'how'],
+          [
+            [
+              'resume → live',
+              fmt(spread(ag.resumeToLiveMs), 0, 'ms'),
+              `'resume' signalled after ${ag.missedPerResume} alarms were missed; until live with all of them (${ag.resumeToLiveMs.length} resumes)`,
+            ],
+            [
+              'half-open connection detected',
+              `${fmt(halfOpen, 0, 'ms')} = ${num(halfOpen.median / ag.halfOpenHeartbeatMs, 1)} × heartbeat`,
+              `proxy silences the stream without closing it; ${ag.halfOpenDetectMs.length} tries at a ${ag.halfOpenHeartbeatMs} ms heartbeat (at 15 s: ≈ ${num((halfOpen.median / ag.halfOpenHeartbeatMs) * 15, 0)} s)`,
+            ],
+            [
+              'idle CPU',
+              `${num(ag.idleCpuPercent, 3)} % of one core`,
+              `agent process, live and idle for ${num(ag.idleWindowMs / 1000, 0)} s, 15 s heartbeat`,
+            ],
+          ],
+        ),
+      );
+    }
+    out.push('');
+  }
+  // Ratios
+  if (input.passes.length > 0) {
+    out.push('### Ratios Tocsin ÷ peer');
+    out.push('');
+    out.push('Lower is better for memory, latency and time; higher is better for throughput.');
+    out.push('');
+    const ratioCols = tocsins.flatMap((t) => peers.map((p) => ({ t, p })));
+    const ratioRow = (name: string, pick: (a: Aggregate) => Spread) => [
+      name,
+      ...ratioCols.map(({ t, p }) => ratio(pick(agg.get(t) as Aggregate), pick(agg.get(p) as Aggregate))),
+    ];
+    const none = spread([]);
+    const rows: string[][] = [
+      ratioRow('RSS per idle stream', (a) => a.rssPerStreamKiB),
+      ratioRow('heartbeat CPU', (a) => a.cpuAt15s),
+      ...config.fanout.sizes.map((size) =>
+        ratioRow(`fan-out p99, ${size}`, (a) => a.fanout.get(size)?.p99 ?? none),
+      ),
+      ratioRow('publish acked/s (best)', (a) => a.bestPublish),
+      ratioRow('storm replay deliveries/s', (a) => a.storm.deliveries),
+    ];
+    if (ratioCols.length > 0) {
+      out.push(table(['measure', ...ratioCols.map(({ t, p }) => `${label(t)} ÷ ${label(p)}`)], rows));
+    } else {
+      out.push('n/a (needs Tocsin and at least one peer)');
+    }
+    out.push('');
+
+    // Targets
+    out.push('### Targets (issue 6)');
+    out.push('');
+    const targetRows: string[][] = [];
+    const tocsin = agg.get('tocsin');
+    const plain = agg.get('plain-http');
+    if (tocsin !== undefined) {
+      const held = tocsin.streams.median;
+      const kib = tocsin.rssPerStreamKiB.median;
+      const perStreamOk = kib <= 8;
+      if (ran('idle'))
+        targetRows.push([
+          '≥ 100k idle streams at ≤ 8 KiB RSS each',
+          held >= 100_000 && perStreamOk
+            ? 'met'
+            : `not met${held < 100_000 ? ` (100k not reachable here: ${num(held, 0)} held)` : ''}; ${num(kib, 2)} KiB/stream ${perStreamOk ? '≤' : '>'} 8 KiB`,
+        ]);
+      const big = Math.max(...config.fanout.sizes);
+      const f = tocsin.fanout.get(big);
+      const pf = plain?.fanout.get(big);
+      if (f !== undefined && ran('streams')) {
+        const p99 = f.p99.median;
+        const rel = pf === undefined ? Number.NaN : pf.p99.median / p99;
+        targetRows.push([
+          `${big} fan-out p99 ≤ 60 ms and ≥ 0.8× the plain-http bound`,
+          `${p99 <= 60 && rel >= 0.8 ? 'met' : 'not met'}: p99 ${num(p99, 1)} ms (${p99 <= 60 ? '≤' : '>'} 60); plain-http p99 ÷ Tocsin p99 = ${num(rel, 2)} (${rel >= 0.8 ? '≥' : '<'} 0.8)`,
+        ]);
+      }
+      for (const t of ran('publish') ? tocsins : []) {
+        const best = (agg.get(t) as Aggregate).bestPublish.median;
+        targetRows.push([
+          `≥ 20k durable alarms/s — ${label(t)}`,
+          `${best >= 20_000 ? 'met' : 'not met'}: ${num(best, 0)}/s`,
+        ]);
+      }
+      const storm = tocsin.storm;
+      if (ran('streams'))
+        targetRows.push([
+          `storm (${st.subscribers} × ${st.missed}) caught up ≤ 5 s, lost = 0, duplicates = 0`,
+          `${storm.caughtUp.median <= 5_000 && storm.lost === 0 && storm.duplicates === 0 ? 'met' : 'not met'}: ${
+            storm.caughtUp.median === Number.POSITIVE_INFINITY
+              ? `> ${num(st.capMs, 0)}`
+              : num(storm.caughtUp.median, 0)
+          } ms, lost ${storm.lost}, duplicates ${storm.duplicates}`,
+        ]);
+    }
+    if (input.agent !== undefined) {
+      const resume = spread(input.agent.resumeToLiveMs).median;
+      targetRows.push(['wake → live ≤ 1 s', `${resume <= 1_000 ? 'met' : 'not met'}: ${num(resume, 0)} ms`]);
+    } else if (config.phases.includes('agent')) {
+      targetRows.push(['wake → live ≤ 1 s', 'not measured (see 5)']);
+    }
+    out.push(table(['target', 'result'], targetRows));
+    out.push('');
+  }
+  // Profiles
+  if (input.profiles.length > 0) {
+    out.push('### CPU profiles (`--profile`: node --cpu-prof of the server, self time, share of busy time)');
+    out.push('');
+    for (const p of input.profiles) {
+      out.push(`**${p.target}, ${p.measure}** — ${num(p.busyMs, 0)} ms busy. By file:`);
+      out.push('');
+      out.push(
+        table(
+          ['self %', 'self ms', 'file'],
+          p.files.slice(0, 8).map((r) => [num(r.percent, 1), num(r.selfMs, 0), r.where]),
+        ),
+      );
+      out.push('');
+      out.push('Top functions:');
+      out.push('');
+      out.push(
+        table(
+          ['self %', 'self ms', 'function', 'where'],
+          p.functions.map((r) => [num(r.percent, 1), num(r.selfMs, 0), r.name, r.where]),
+        ),
+      );
+      out.push('');
+    }
+  }
+
+  const errors = targets.flatMap((t) => (agg.get(t) as Aggregate).errors.map((e) => `${label(t)} ${e}`));
+  if (errors.length > 0) {
+    out.push('### Measures that could not be taken');
+    out.push('');
+    for (const e of errors) out.push(`- ${e.split('\n')[0]}`);
+    out.push('');
+    failures.push(...errors.map((e) => e.split('\n')[0] as string));
+  }
+  return { markdown: out.join('\n'), failures };
+}
