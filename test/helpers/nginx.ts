@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './port.ts';
 
 export const NGINX_PATH = process.env.TOCSIN_NGINX ?? '/usr/sbin/nginx';
 
@@ -16,25 +16,16 @@ export function nginxUnavailable(): string | null {
   return reason;
 }
 
-export async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-  const address = probe.address();
-  await new Promise<void>((r) => probe.close(() => r()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
 export interface Nginx {
   url: string;
   stop(): Promise<void>;
 }
 
 /**
- * A private nginx reverse proxy in front of `upstream`, with nginx's defaults for proxying — buffering
- * ON — exactly the setup that used to swallow event streams. `locationExtra` adds directives.
+ * A private nginx on a free loopback port. `http` gives what goes inside its http{} context (server
+ * and upstream blocks) for the port it listens on; temp paths, pid and logs stay in a temp dir.
  */
-export async function startNginx(upstream: string, locationExtra = ''): Promise<Nginx> {
+export async function startNginx(http: (port: number) => string): Promise<Nginx> {
   const dir = await mkdtemp(join(tmpdir(), 'tocsin-nginx-'));
   const port = await freePort();
   const conf = `
@@ -50,15 +41,7 @@ http {
   fastcgi_temp_path ${dir}/fastcgi;
   uwsgi_temp_path ${dir}/uwsgi;
   scgi_temp_path ${dir}/scgi;
-  server {
-    listen 127.0.0.1:${port};
-    location / {
-      proxy_pass ${upstream};
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      ${locationExtra}
-    }
-  }
+${http(port)}
 }`;
   await writeFile(join(dir, 'nginx.conf'), conf);
   const child: ChildProcess = spawn(NGINX_PATH, ['-p', dir, '-c', join(dir, 'nginx.conf')], {
@@ -90,4 +73,19 @@ http {
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** nginx as a reverse proxy in front of `upstream`, with nginx's default proxy settings. */
+export function startReverseProxy(upstream: string): Promise<Nginx> {
+  return startNginx(
+    (port) => `
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass ${upstream};
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }`,
+  );
 }

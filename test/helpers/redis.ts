@@ -2,9 +2,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './port.ts';
 
 export const REDIS_SERVER_PATH = process.env.TOCSIN_REDIS_SERVER ?? '/usr/bin/redis-server';
 
@@ -18,15 +19,6 @@ export function redisUnavailable(): string | null {
   if (process.env.CI === 'true') throw new Error(`CI must run the Redis tests: ${reason}`);
   console.warn(`SKIPPED Redis tests: ${reason}`);
   return reason;
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const address = probe.address();
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no free port');
-  return address.port;
 }
 
 /** One PING over raw RESP: true when the server answers +PONG (not -LOADING, not refused). */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Nginx, nginxUnavailable, startNginx } from '../helpers/nginx.ts';
+import { type Nginx, nginxUnavailable, startReverseProxy } from '../helpers/nginx.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { RawStream } from '../helpers/sse-client.ts';
 
@@ -13,7 +13,7 @@ describe.skipIf(skip !== null)('through an nginx reverse proxy with its default 
   beforeAll(async () => {
     // A long heartbeat, so no heartbeat bytes can push alarm frames through a buffer.
     server = await startTestServer({ heartbeatMs: 60_000 });
-    nginx = await startNginx(server.url);
+    nginx = await startReverseProxy(server.url);
   }, 20_000);
   afterAll(async () => {
     await nginx?.stop();

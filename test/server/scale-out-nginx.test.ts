@@ -1,12 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { NGINX_PATH, nginxUnavailable } from '../helpers/nginx.ts';
+import { type Nginx, nginxUnavailable, startNginx } from '../helpers/nginx.ts';
 import { type RedisServer, redisUnavailable, startRedis } from '../helpers/redis.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { RawStream } from '../helpers/sse-client.ts';
@@ -23,30 +18,15 @@ async function readmeNginxExample(): Promise<string> {
   return block;
 }
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const address = probe.address();
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no free port');
-  return address.port;
-}
-
 describe.skipIf(skip !== null)('the README’s nginx example: two instances behind an upstream', () => {
   let redis: RedisServer | undefined;
   const servers: TestServer[] = [];
-  let nginx: ChildProcess | undefined;
-  let dir: string | undefined;
+  let nginx: Nginx | undefined;
 
   afterAll(async () => {
-    if (nginx !== undefined && nginx.exitCode === null) {
-      const exited = once(nginx, 'exit');
-      nginx.kill('SIGTERM');
-      await exited;
-    }
+    await nginx?.stop();
     await Promise.all(servers.map((s) => s.dispose()));
     await redis?.dispose();
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });
 
   it('serves streams and publishes through the balancer, and moves a client when its instance stops', async () => {
@@ -56,47 +36,17 @@ describe.skipIf(skip !== null)('the README’s nginx example: two instances behi
     servers.push(a, b);
 
     // The README block, verbatim but for the ports, inside the http{} context nginx.conf gives it.
-    dir = await mkdtemp(join(tmpdir(), 'tocsin-nginx-upstream-'));
-    const port = await freePort();
-    const example = (await readmeNginxExample())
-      .replace('127.0.0.1:8081', new URL(a.url).host)
-      .replace('127.0.0.1:8082', new URL(b.url).host)
-      .replace('listen 127.0.0.1:8080;', `listen 127.0.0.1:${port};`);
-    expect(example).toContain(`listen 127.0.0.1:${port};`);
-    const conf = `
-daemon off;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log stderr error;
-events { worker_connections 256; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-${example}
-}`;
-    await writeFile(join(dir, 'nginx.conf'), conf);
-    const proc = spawn(NGINX_PATH, ['-p', dir, '-c', join(dir, 'nginx.conf')], {
-      stdio: ['ignore', 'ignore', 'pipe'],
+    const block = await readmeNginxExample();
+    nginx = await startNginx((port) => {
+      const example = block
+        .replace('127.0.0.1:8081', new URL(a.url).host)
+        .replace('127.0.0.1:8082', new URL(b.url).host)
+        .replace('listen 127.0.0.1:8080;', `listen 127.0.0.1:${port};`);
+      expect(example).toContain(`listen 127.0.0.1:${port};`);
+      return example;
     });
-    nginx = proc;
-    let stderr = '';
-    proc.stderr?.setEncoding('utf8').on('data', (c: string) => {
-      stderr += c;
-    });
-    const url = `http://127.0.0.1:${port}`;
-    await expect
-      .poll(
-        async () => {
-          if (proc.exitCode !== null) throw new Error(`nginx exited: ${stderr}`);
-          return (await fetch(`${url}/healthz`).catch(() => undefined))?.status;
-        },
-        { timeout: 10_000 },
-      )
-      .toBe(200);
+    const url = nginx.url;
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
     expect((await fetch(`${url}/metrics`)).status).toBe(404);
 
     const token = await a.token({ user: 'me', scope: 'subscribe', topics: ['backups'] });
