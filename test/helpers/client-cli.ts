@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from './client-wait.ts';
+import { type RunResult, runNode } from './process.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/tocsin.js', import.meta.url));
 
@@ -12,28 +13,11 @@ export function cliEnv(extra: Record<string, string | undefined>): NodeJS.Proces
   return env;
 }
 
-export interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type CliResult = RunResult;
 
 /** Runs `tocsin ARGS` to completion, with `input` on stdin. */
-export async function runTocsin(args: string[], env: NodeJS.ProcessEnv, input = ''): Promise<CliResult> {
-  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (c: string) => {
-    stdout += c;
-  });
-  child.stderr.setEncoding('utf8').on('data', (c: string) => {
-    stderr += c;
-  });
-  child.stdin.end(input);
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  const [code] = (await once(child, 'exit')) as [number | null];
-  clearTimeout(timer);
-  return { code, stdout, stderr };
+export function runTocsin(args: string[], env: NodeJS.ProcessEnv, input = ''): Promise<CliResult> {
+  return runNode([BIN, ...args], { env, input });
 }
 
 /** A long-running `tocsin listen`. */

@@ -72,13 +72,21 @@ export async function spawnServer(dataDir: string, args: string[] = [], port = 0
   return handle;
 }
 
-/** Runs the server CLI to completion (token commands). */
-export async function runServerCli(
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `node ARGS` (from the repository root) to completion, with `input` on stdin; killed after 30 s. */
+export async function runNode(
   args: string[],
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['server/main.ts', ...args], {
+  options: { env?: NodeJS.ProcessEnv; input?: string } = {},
+): Promise<RunResult> {
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
+    ...(options.env !== undefined && { env: options.env }),
   });
   let stdout = '';
   let stderr = '';
@@ -88,6 +96,14 @@ export async function runServerCli(
   child.stderr.setEncoding('utf8').on('data', (c: string) => {
     stderr += c;
   });
-  const [code] = await once(child, 'exit');
-  return { code: code as number | null, stdout, stderr };
+  child.stdin.end(options.input ?? '');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  const [code] = (await once(child, 'exit')) as [number | null];
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}
+
+/** Runs the server CLI to completion (token commands). */
+export function runServerCli(args: string[]): Promise<RunResult> {
+  return runNode(['server/main.ts', ...args]);
 }
