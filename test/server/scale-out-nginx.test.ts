@@ -7,18 +7,18 @@ import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { RawStream } from '../helpers/sse-client.ts';
 
 const skip = redisUnavailable() ?? nginxUnavailable();
-const README = fileURLToPath(new URL('../../README.md', import.meta.url));
+const README = fileURLToPath(new URL('../../docs/scale-out.md', import.meta.url));
 
-/** The nginx example of the README's "Running several instances" section, as users copy it. */
+/** The nginx example of docs/scale-out.md, as users copy it. */
 async function readmeNginxExample(): Promise<string> {
   const readme = await readFile(README, 'utf8');
   const section = /<!-- scale-out:start -->([\s\S]*?)<!-- scale-out:end -->/.exec(readme)?.[1] ?? '';
   const block = /```nginx\n([\s\S]*?)```/.exec(section)?.[1];
-  if (block === undefined) throw new Error('the README scale-out section has no nginx example');
+  if (block === undefined) throw new Error('docs/scale-out.md has no nginx example');
   return block;
 }
 
-describe.skipIf(skip !== null)('the README’s nginx example: two instances behind an upstream', () => {
+describe.skipIf(skip !== null)('the nginx example of docs/scale-out.md: two instances behind an upstream', () => {
   let redis: RedisServer | undefined;
   const servers: TestServer[] = [];
   let nginx: Nginx | undefined;
