@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { isWebUrl } from './web-url.ts';
+import { hasControlChars } from './control-chars.ts';
+import { isClickableUrl, isWebUrl } from './web-url.ts';
 
 /** Names a topic or a user may have: ntfy's topic alphabet, so ntfy-style URLs keep working. */
 export const NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -20,9 +21,66 @@ export const MAX_TAGS = 16;
 export const MAX_TAG_CHARS = 64;
 export const MAX_URL_CHARS = 2048;
 
-export const HttpUrl = z.string().max(MAX_URL_CHARS).refine(isWebUrl, 'url must be an absolute http(s) URL');
+// `new URL()` silently drops tabs and newlines, so the raw string is checked for them first.
+export const HttpUrl = z
+  .string()
+  .max(MAX_URL_CHARS)
+  .refine((value) => !hasControlChars(value), 'url must not contain control characters')
+  .refine(isWebUrl, 'url must be an absolute http(s) URL');
 
 export const Tag = z.string().min(1).max(MAX_TAG_CHARS);
+
+/**
+ * A click target as ntfy accepts it: an absolute URL of any scheme (mailto:, geo:, app links…) but
+ * never one that runs code or reads local files, and never with control characters (a newline in a
+ * URL would forge a second line in a terminal). Which schemes a client actually opens is its own,
+ * stricter decision (see isOpenableUrl).
+ */
+export const ClickUrl = z
+  .string()
+  .max(MAX_URL_CHARS)
+  .refine((value) => !hasControlChars(value), 'url must not contain control characters')
+  .refine(isClickableUrl, 'url must be an absolute URL; javascript:, data:, file: and vbscript: are refused');
+
+export const MAX_ACTIONS = 3;
+export const MAX_LABEL_CHARS = 64;
+const ActionLabel = z
+  .string()
+  .min(1)
+  .max(MAX_LABEL_CHARS)
+  .refine((value) => !hasControlChars(value), 'label must not contain control characters');
+
+/** ntfy's action buttons: `view` opens a URL, `http` sends a request, `broadcast` is Android-only. */
+export const AlarmAction = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('view'), label: ActionLabel, url: ClickUrl, clear: z.boolean().optional() }),
+  z.object({
+    action: z.literal('http'),
+    label: ActionLabel,
+    url: HttpUrl,
+    method: z
+      .string()
+      .regex(/^[A-Z]{1,16}$/)
+      .optional(),
+    headers: z.record(z.string(), z.string()).optional(),
+    body: z.string().max(4096).optional(),
+    clear: z.boolean().optional(),
+  }),
+  z.object({
+    action: z.literal('broadcast'),
+    label: ActionLabel,
+    intent: z.string().max(256).optional(),
+    extras: z.record(z.string(), z.string()).optional(),
+    clear: z.boolean().optional(),
+  }),
+]);
+export type AlarmAction = z.infer<typeof AlarmAction>;
+
+/** An attachment by URL (Tocsin stores no uploads): ntfy's `Attach` and `Filename`. */
+export const AlarmAttachment = z.object({
+  url: HttpUrl,
+  name: z.string().min(1).max(256),
+});
+export type AlarmAttachment = z.infer<typeof AlarmAttachment>;
 
 export const Alarm = z.object({
   id: AlarmId,
@@ -33,8 +91,14 @@ export const Alarm = z.object({
   title: z.string().min(1).max(MAX_TITLE_CHARS),
   body: z.string().optional(),
   priority: Priority,
-  url: HttpUrl.optional(),
+  /** Where a click on the alarm leads (ntfy's `Click`). */
+  url: ClickUrl.optional(),
   tags: z.array(Tag).max(MAX_TAGS),
+  icon: HttpUrl.optional(),
+  /** The body is Markdown (ntfy's `Markdown: yes`); clients that cannot render it show it as text. */
+  markdown: z.boolean().optional(),
+  actions: z.array(AlarmAction).max(MAX_ACTIONS).optional(),
+  attachment: AlarmAttachment.optional(),
 });
 export type Alarm = z.infer<typeof Alarm>;
 

@@ -1,4 +1,5 @@
 export * from './alarm.ts';
+export * from './control-chars.ts';
 export * from './embedded.ts';
 export * from './events.ts';
 export * from './problem.ts';
