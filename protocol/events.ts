@@ -47,3 +47,10 @@ export const StreamQuery = z.object({
  */
 export const CLIENT_ID_HEADER = 'x-tocsin-client';
 export const CLIENT_ID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
+
+/**
+ * Sent by a client with its cursor: the `time` of the alarm it last saw. When the server holds an
+ * alarm with that id but another time, its history was rolled back (a restored backup reissues ids),
+ * and it answers with a `gap` of reason `unknown` instead of silently skipping the reissued ids.
+ */
+export const CURSOR_TIME_HEADER = 'x-tocsin-cursor-time';
