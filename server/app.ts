@@ -7,6 +7,7 @@ import { Metrics } from './metrics.ts';
 import { HttpProblem, PROBLEM_CONTENT_TYPE } from './problem.ts';
 import { Registry } from './registry.ts';
 import { startRevocationCheck } from './revocation.ts';
+import { registerCors } from './routes/cors.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerHistoryRoutes } from './routes/history.ts';
 import { registerNtfyRoutes } from './routes/ntfy.ts';
@@ -94,7 +95,7 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): T
     if (problem.status >= 500 && problem.code === 'internal') {
       request.log.error({ err: error }, 'request failed');
     }
-    if (problem.retryAfter !== undefined) reply.header('retry-after', String(problem.retryAfter));
+    reply.headers(problem.headers());
     return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem.toJSON());
   });
   app.setNotFoundHandler((request, reply) => {
@@ -105,6 +106,8 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): T
     return reply.code(404).type(PROBLEM_CONTENT_TYPE).send(problem.toJSON());
   });
 
+  // Before every route: its hook must run ahead of authentication so errors carry CORS headers too.
+  registerCors(app, ctx);
   app.register(async (scoped) => {
     registerHealthRoutes(scoped, ctx);
     registerStreamRoutes(scoped, ctx);

@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import { bearerChallenge } from './challenge.ts';
 import type { ServerContext } from './context.ts';
 import { HttpProblem } from './problem.ts';
 import type { Scope } from './store/store.ts';
@@ -28,12 +29,21 @@ export async function authenticate(
     if (typeof query.access_token === 'string') presented = query.access_token;
   }
   if (presented === null) {
-    throw new HttpProblem('unauthorized', 'send Authorization: Bearer <token>');
+    throw new HttpProblem('unauthorized', 'send Authorization: Bearer <token>', {
+      challenge: bearerChallenge(),
+    });
   }
   const principal = await verifyToken(ctx.tokens, presented);
-  if (principal === null) throw new HttpProblem('unauthorized', 'the token is unknown, malformed or revoked');
+  if (principal === null) {
+    const detail = 'the token is unknown, malformed or revoked';
+    throw new HttpProblem('unauthorized', detail, {
+      challenge: bearerChallenge('invalid_token', { description: detail }),
+    });
+  }
   if (scope !== 'any' && !hasScope(principal, scope)) {
-    throw new HttpProblem('forbidden', `this token has scope "${principal.scope}", "${scope}" is needed`);
+    throw new HttpProblem('forbidden', `this token has scope "${principal.scope}", "${scope}" is needed`, {
+      challenge: bearerChallenge('insufficient_scope', { scope }),
+    });
   }
   request.principal = principal;
   return principal;

@@ -4,6 +4,32 @@ const KiB = 1024;
 const MiB = 1024 * KiB;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/**
+ * `*`, or a web origin as browsers send it in `Origin` (`https://host[:port]`, no path): normalised
+ * (lower-case host, default port dropped) so `https://Example.com:443/` matches `https://example.com`.
+ */
+const AllowedOrigin = z.string().transform((raw, ctx) => {
+  const value = raw.trim();
+  if (value === '*') return value;
+  let url: URL | null = null;
+  try {
+    url = new URL(value);
+  } catch {}
+  if (
+    url === null ||
+    !/^https?:$/.test(url.protocol) ||
+    url.username !== '' ||
+    url.password !== '' ||
+    url.pathname !== '/' ||
+    url.search !== '' ||
+    url.hash !== ''
+  ) {
+    ctx.addIssue({ code: 'custom', message: `"${raw}" is not an origin like https://example.com:8443 or *` });
+    return z.NEVER;
+  }
+  return url.origin;
+});
+
 /** Everything the server can be told. Validated once at the edge (CLI, tests, Electron) and passed in. */
 export const ServerConfig = z
   .object({
@@ -63,8 +89,8 @@ export const ServerConfig = z
     /** Alarms read from the store per page while replaying a stream. */
     replayPageSize: z.number().int().min(1).max(10_000).default(500),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    /** Web origins allowed to read streams and history from a browser (CORS); '*' allows any. */
-    allowedOrigins: z.array(z.string().min(1)).default([]),
+    /** Web origins allowed to call the API from a browser (CORS); '*' allows any, without credentials. */
+    allowedOrigins: z.array(AllowedOrigin).default([]),
     /** Honour X-Forwarded-* from a reverse proxy (nginx). Off unless the server sits behind one. */
     trustProxy: z.boolean().default(false),
   })

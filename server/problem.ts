@@ -38,11 +38,13 @@ export class HttpProblem extends Error {
   readonly errors: Problem['errors'];
   /** Seconds, sent as Retry-After. */
   readonly retryAfter: number | undefined;
+  /** Sent as WWW-Authenticate (401, and 403 for a missing scope). */
+  readonly challenge: string | undefined;
 
   constructor(
     code: ProblemCode,
     detail?: string,
-    extra: { errors?: Problem['errors']; retryAfter?: number } = {},
+    extra: { errors?: Problem['errors']; retryAfter?: number; challenge?: string } = {},
   ) {
     super(detail ?? TITLE[code]);
     this.name = 'HttpProblem';
@@ -51,6 +53,15 @@ export class HttpProblem extends Error {
     this.detail = detail;
     this.errors = extra.errors;
     this.retryAfter = extra.retryAfter;
+    this.challenge = extra.challenge;
+  }
+
+  /** The response headers this problem carries besides its body. */
+  headers(): Record<string, string> {
+    const headers: Record<string, string> = {};
+    if (this.retryAfter !== undefined) headers['retry-after'] = String(this.retryAfter);
+    if (this.challenge !== undefined) headers['www-authenticate'] = this.challenge;
+    return headers;
   }
 
   toJSON(): Problem {
