@@ -1,0 +1,76 @@
+import EventSource2 from 'eventsource2';
+import { EventSource as EventSource3 } from 'eventsource3';
+import { EventSource as EventSource5 } from 'eventsource5';
+import { type ClientDriver, type ClientRecord, emptyRecord } from './compat-clients.ts';
+
+type Listener = (event: { data: string; lastEventId: string }) => void;
+
+interface EventSourceLike {
+  readonly readyState: number;
+  addEventListener(type: string, listener: Listener): void;
+  close(): void;
+}
+
+/** Records what an EventSource-shaped client delivers (the same listeners the browser harness uses). */
+function record(source: EventSourceLike, rec: ClientRecord): void {
+  source.addEventListener('open', () => {
+    rec.opens++;
+  });
+  source.addEventListener('ready', () => {
+    rec.readies++;
+  });
+  source.addEventListener('alarm', (event) => {
+    rec.alarms.push({ id: event.lastEventId, title: (JSON.parse(event.data) as { title: string }).title });
+  });
+  source.addEventListener('message', () => {
+    rec.empty++;
+  });
+  source.addEventListener('error', (event) => {
+    rec.errors++;
+    const status = (event as { status?: number; code?: number }).status ?? (event as { code?: number }).code;
+    // eventsource 2 emits the error first and closes right after: look once it is done.
+    setTimeout(() => {
+      if (source.readyState === 2 && !rec.closed) {
+        rec.closed = true;
+        rec.failure = status === undefined ? 'closed' : `status ${status}`;
+      }
+    }, 0);
+  });
+}
+
+function handle(source: EventSourceLike, rec: ClientRecord) {
+  return {
+    state: async () => structuredClone(rec),
+    close: async () => source.close(),
+  };
+}
+
+/** eventsource@2: takes headers directly. */
+export const eventsource2: ClientDriver = {
+  name: 'eventsource 2',
+  async open(url, token) {
+    const rec = emptyRecord();
+    const source = new EventSource2(url, { headers: { Authorization: `Bearer ${token}` } });
+    record(source as unknown as EventSourceLike, rec);
+    return handle(source as unknown as EventSourceLike, rec);
+  },
+};
+
+/** eventsource@3 and @5: headers go through the `fetch` option (the documented way). */
+function fetchBased(name: string, Ctor: typeof EventSource3 | typeof EventSource5): ClientDriver {
+  return {
+    name,
+    async open(url, token) {
+      const rec = emptyRecord();
+      const source = new Ctor(url, {
+        fetch: (input, init) =>
+          fetch(input, { ...init, headers: { ...init?.headers, Authorization: `Bearer ${token}` } }),
+      });
+      record(source as unknown as EventSourceLike, rec);
+      return handle(source as unknown as EventSourceLike, rec);
+    },
+  };
+}
+
+export const eventsource3 = fetchBased('eventsource 3', EventSource3);
+export const eventsource5 = fetchBased('eventsource 5', EventSource5);

@@ -1,0 +1,24 @@
+import { afterAll, beforeAll, describe } from 'vitest';
+import { compatibilityChecks } from '../helpers/compat-checks.ts';
+import { eventsource2, eventsource3, eventsource5 } from '../helpers/compat-node-clients.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+/** The `eventsource` package, three major versions people run, with no options but the token header. */
+describe('eventsource 2, 3 and 5 (Node) against Tocsin', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer({ heartbeatMs: 250, retryMs: 300 });
+  });
+  afterAll(async () => {
+    await server?.dispose();
+  });
+
+  for (const driver of [eventsource2, eventsource3, eventsource5]) {
+    describe(driver.name, () => {
+      compatibilityChecks(driver, {
+        server: () => server,
+        streamUrl: (topic) => `${server.url}/v1/stream?topics=${topic}`,
+      });
+    });
+  }
+});
