@@ -50,7 +50,6 @@ describe.skipIf(skip !== null)('browser clients in Chromium, cross-origin', () =
     compatibilityChecks(
       browserDriver('fetch-event-source (Chromium)', 'fetch-event-source', () => browser, pageUrl),
       target,
-      { surfacesHeartbeats: true },
     );
   });
 });

@@ -68,9 +68,8 @@ describe('@microsoft/fetch-event-source (Node) against Tocsin', () => {
     await server?.dispose();
   });
 
-  compatibilityChecks(
-    fetchEventSourceNode,
-    { server: () => server, streamUrl: (topic) => `${server.url}/v1/stream?topics=${topic}` },
-    { surfacesHeartbeats: true },
-  );
+  compatibilityChecks(fetchEventSourceNode, {
+    server: () => server,
+    streamUrl: (topic) => `${server.url}/v1/stream?topics=${topic}`,
+  });
 });
