@@ -1,6 +1,7 @@
 import EventSource2 from 'eventsource2';
 import { EventSource as EventSource3 } from 'eventsource3';
 import { EventSource as EventSource5 } from 'eventsource5';
+import { EventSource as ExtendedEventSource } from 'extended-eventsource';
 import { type ClientDriver, type ClientRecord, emptyRecord } from './compat-clients.ts';
 
 type Listener = (event: { data: string; lastEventId: string }) => void;
@@ -74,3 +75,17 @@ function fetchBased(name: string, Ctor: typeof EventSource3 | typeof EventSource
 
 export const eventsource3 = fetchBased('eventsource 3', EventSource3);
 export const eventsource5 = fetchBased('eventsource 5', EventSource5);
+
+/** extended-eventsource: takes headers directly; its console logger is silenced (optional). */
+export const extendedEventsource: ClientDriver = {
+  name: 'extended-eventsource',
+  async open(url, token) {
+    const rec = emptyRecord();
+    const source = new ExtendedEventSource(url, {
+      headers: { Authorization: `Bearer ${token}` },
+      disableLogger: true,
+    });
+    record(source as unknown as EventSourceLike, rec);
+    return handle(source as unknown as EventSourceLike, rec);
+  },
+};

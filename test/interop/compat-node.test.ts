@@ -1,10 +1,15 @@
 import { afterAll, beforeAll, describe } from 'vitest';
 import { compatibilityChecks } from '../helpers/compat-checks.ts';
-import { eventsource2, eventsource3, eventsource5 } from '../helpers/compat-node-clients.ts';
+import {
+  eventsource2,
+  eventsource3,
+  eventsource5,
+  extendedEventsource,
+} from '../helpers/compat-node-clients.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
-/** The `eventsource` package, three major versions people run, with no options but the token header. */
-describe('eventsource 2, 3 and 5 (Node) against Tocsin', () => {
+/** The `eventsource` package (three major versions people run) and extended-eventsource, given only the token. */
+describe('eventsource 2, 3 and 5 and extended-eventsource (Node) against Tocsin', () => {
   let server: TestServer;
   beforeAll(async () => {
     server = await startTestServer({ heartbeatMs: 250, retryMs: 300 });
@@ -13,7 +18,7 @@ describe('eventsource 2, 3 and 5 (Node) against Tocsin', () => {
     await server?.dispose();
   });
 
-  for (const driver of [eventsource2, eventsource3, eventsource5]) {
+  for (const driver of [eventsource2, eventsource3, eventsource5, extendedEventsource]) {
     describe(driver.name, () => {
       compatibilityChecks(driver, {
         server: () => server,
