@@ -2,6 +2,7 @@ import EventSource2 from 'eventsource2';
 import { EventSource as EventSource3 } from 'eventsource3';
 import { EventSource as EventSource5 } from 'eventsource5';
 import { EventSource as ExtendedEventSource } from 'extended-eventsource';
+import { Agent } from '../../client/agent.ts';
 import { type ClientDriver, type ClientRecord, emptyRecord } from './compat-clients.ts';
 
 type Listener = (event: { data: string; lastEventId: string }) => void;
@@ -87,5 +88,42 @@ export const extendedEventsource: ClientDriver = {
     });
     record(source as unknown as EventSourceLike, rec);
     return handle(source as unknown as EventSourceLike, rec);
+  },
+};
+
+/**
+ * Tocsin's own agent (client/agent.ts), with its cursor in memory. Only its backoff is shortened, so
+ * the restart check stays within the test's waits (the default cap is 60 s).
+ */
+export const tocsinAgent: ClientDriver = {
+  name: 'Tocsin agent',
+  async open(streamUrl, token) {
+    const url = new URL(streamUrl);
+    const topics = (url.searchParams.get('topics') ?? '').split(',').filter((t) => t !== '');
+    const rec = emptyRecord();
+    const agent = new Agent({
+      server: url.origin,
+      token,
+      topics,
+      backoff: { baseMs: 200, capMs: 2_000, stableAfterMs: 10_000 },
+      sleepDetection: false,
+    });
+    agent.on('ready', () => {
+      rec.readies++;
+    });
+    agent.on('alarm', (alarm) => {
+      rec.alarms.push({ id: alarm.id, title: alarm.title });
+    });
+    agent.on('state', (state) => {
+      if (state.status === 'live') rec.opens++;
+      else if (state.status === 'reconnecting') rec.errors++;
+      else if (state.status === 'auth-required' || state.status === 'stopped') {
+        rec.errors++;
+        rec.closed = true;
+        rec.failure = state.reason === 'unauthorized' ? 'status 401' : state.reason;
+      }
+    });
+    void agent.start();
+    return { state: async () => structuredClone(rec), close: () => agent.stop() };
   },
 };

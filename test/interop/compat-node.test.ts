@@ -5,11 +5,15 @@ import {
   eventsource3,
   eventsource5,
   extendedEventsource,
+  tocsinAgent,
 } from '../helpers/compat-node-clients.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
-/** The `eventsource` package (three major versions people run) and extended-eventsource, given only the token. */
-describe('eventsource 2, 3 and 5 and extended-eventsource (Node) against Tocsin', () => {
+/**
+ * The `eventsource` package (three major versions people run) and extended-eventsource, given only
+ * the token, and Tocsin's own agent held to the same checks.
+ */
+describe('Node clients against Tocsin', () => {
   let server: TestServer;
   beforeAll(async () => {
     server = await startTestServer({ heartbeatMs: 250, retryMs: 300 });
@@ -18,7 +22,7 @@ describe('eventsource 2, 3 and 5 and extended-eventsource (Node) against Tocsin'
     await server?.dispose();
   });
 
-  for (const driver of [eventsource2, eventsource3, eventsource5, extendedEventsource]) {
+  for (const driver of [eventsource2, eventsource3, eventsource5, extendedEventsource, tocsinAgent]) {
     describe(driver.name, () => {
       compatibilityChecks(driver, {
         server: () => server,

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumUnavailable, launchChromium } from '../helpers/chromium.ts';
 import { compatibilityChecks } from '../helpers/compat-checks.ts';
 import { browserDriver, type PageServer, startPageServer } from '../helpers/compat-clients.ts';
+import { eventsource5, tocsinAgent } from '../helpers/compat-node-clients.ts';
 import { type Nginx, nginxUnavailable, startNginx } from '../helpers/nginx.ts';
 import { docsNginxBlock, pageLocations } from '../helpers/nginx-docs.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
@@ -66,6 +67,11 @@ describe.skipIf(skip !== null)('the nginx block of docs/operations.md, with Chro
         target,
       );
     });
+  });
+
+  describe('Node clients: the stand-in answer must not confuse them either', () => {
+    compatibilityChecks({ ...tocsinAgent, name: 'Tocsin agent via nginx' }, target);
+    compatibilityChecks({ ...eventsource5, name: 'eventsource 5 via nginx' }, target);
   });
 
   describe('cross-origin (the page elsewhere, --allow-origin it)', () => {
