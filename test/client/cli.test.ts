@@ -67,8 +67,10 @@ describe('tocsin listen and publish', () => {
     const [line] = await text.waitForLines(1);
     expect(line).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z p5 #ops Disk full - on db-1 and db-2$/);
     expect(await text.interrupt()).toBe(0);
-    // The cursor is on disk, under the data dir.
-    expect(await readdir(join(home, 'state', 'cursors'))).toHaveLength(1);
+    // The state is on disk, under the data dir: one SQLite file, no temporary files.
+    expect(await readdir(join(home, 'state', 'agent'))).toEqual([
+      expect.stringMatching(/^[0-9a-f]{20}\.sqlite$/),
+    ]);
 
     // Published while nobody listened: the next listen replays it, once, as JSON.
     await srv.publish(pubToken, { topic: 'ops', title: 'While away', priority: 2, tags: ['x'] });
