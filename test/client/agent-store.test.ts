@@ -116,6 +116,45 @@ describe('agent state in SQLite', () => {
   });
 });
 
+describe('the agent after a crash', () => {
+  it('shows what was recorded but never shown, once, marked recovered, before connecting', async () => {
+    const path = join(dir, 'state.sqlite');
+    const store = new SqliteAgentStore(path);
+    const shown = makeAlarm({ id: '7' });
+    const inFlight = makeAlarm({ id: '8' });
+    store.record(shown, 's');
+    store.markShown(shown);
+    // The process died here: 8 is on disk, nobody saw it.
+    store.record(inFlight, 's');
+    store.close();
+    const server = await startScenarioServer();
+    const agent = new Agent(
+      { server: server.url, token: 't', sleepDetection: false },
+      { store: new SqliteAgentStore(path) },
+    );
+    const seen: [string, boolean, boolean][] = [];
+    agent.on('alarm', (a, info) => seen.push([a.id, info.recovered, info.replayed]));
+    try {
+      await agent.start();
+      expect(seen).toEqual([['8', true, true]]);
+      const r = await server.next();
+      expect(r.req.headers['last-event-id']).toBe('8');
+      openSse(r.res);
+      // The server replays 8 anyway (say, its position write was lost): not shown again.
+      r.res.write(alarmFrame(inFlight));
+      r.res.write(readyFrame({ heartbeatMs: 60_000, cursor: '8', storeId: 's' }));
+      await waitFor('live', () => agent.state.status === 'live');
+      expect(seen).toHaveLength(1);
+    } finally {
+      await agent.stop();
+      await server.close();
+    }
+    const again = new SqliteAgentStore(path);
+    expect(again.load().unshown).toEqual([]);
+    again.close();
+  });
+});
+
 describe('the agent with a failing store', () => {
   it('warns once while writes fail (another process holds the lock), and again only after a recovery', async () => {
     const server = await startScenarioServer();
