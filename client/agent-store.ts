@@ -7,8 +7,11 @@ import { Alarm, AlarmId } from '../protocol/index.ts';
 export interface Position {
   /** The last alarm received. */
   readonly id: string;
-  /** Its `time`: sent with the id, so the server can tell a reissued id (a restored backup). */
-  readonly time: number;
+  /**
+   * Its `time`: sent with the id, so the server can tell a reissued id (a restored backup). Null when
+   * the position came from `ready` rather than from an alarm (nothing received yet).
+   */
+  readonly time: number | null;
   /** The server store the id belongs to. */
   readonly storeId: string | null;
 }
@@ -55,6 +58,8 @@ export interface AgentStore {
   record(alarm: Alarm, storeId: string | null): void;
   /** An alarm already recorded (a duplicate in a replay): only the position moves. */
   advance(alarm: Alarm, storeId: string | null): void;
+  /** The position moves without an alarm (the server's cursor at `ready`). */
+  setPosition(position: Position): void;
   /** It was handed to the user (printed, notified). */
   markShown(alarm: Alarm): void;
   /** The position means nothing any more (the server's history was rolled back): forget it, keep history. */
@@ -68,7 +73,7 @@ const SCHEMA = `
 CREATE TABLE IF NOT EXISTS position (
   k INTEGER PRIMARY KEY CHECK (k = 1),
   id TEXT NOT NULL,
-  time INTEGER NOT NULL,
+  time INTEGER,
   store_id TEXT
 );
 CREATE TABLE IF NOT EXISTS alarms (
@@ -145,11 +150,14 @@ export class SqliteAgentStore implements AgentStore {
     if (row !== undefined) {
       const valid =
         AlarmId.safeParse(row.id).success &&
-        typeof row.time === 'number' &&
-        Number.isSafeInteger(row.time) &&
+        (row.time === null || (typeof row.time === 'number' && Number.isSafeInteger(row.time))) &&
         (row.store_id === null || (typeof row.store_id === 'string' && row.store_id !== ''));
       if (valid) {
-        position = { id: row.id as string, time: row.time as number, storeId: row.store_id as string | null };
+        position = {
+          id: row.id as string,
+          time: row.time as number | null,
+          storeId: row.store_id as string | null,
+        };
       } else {
         // Resume from the newest alarm in history instead: what was shown stays de-duplicated.
         const newest = this.history(1)[0];
@@ -177,6 +185,12 @@ export class SqliteAgentStore implements AgentStore {
   advance(alarm: Alarm, storeId: string | null): void {
     this.#write(() => {
       this.#setPosition.run(alarm.id, alarm.time, storeId);
+    });
+  }
+
+  setPosition(position: Position): void {
+    this.#write(() => {
+      this.#setPosition.run(position.id, position.time, position.storeId);
     });
   }
 

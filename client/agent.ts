@@ -131,8 +131,11 @@ export class Agent extends EventEmitter<AgentEvents> {
   #failures = 0;
   #serverRetryMs: number | undefined;
   #networkOffline = false;
-  /** The `since` for the next connection when there is no position (null: the first-run default). */
-  #nextSince: string | null = null;
+  /**
+   * What the next connection asks for when there is no position (null: the first-run look back),
+   * and whether what that brings is a backlog to summarise.
+   */
+  #nextSince: { readonly since: string; readonly backlog: BacklogReason | null } | null = null;
   /** The server refused `?since=` (an older server): it replays everything without a cursor. */
   #sinceUnsupported = false;
   #sentSince = false;
@@ -259,13 +262,13 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.#backlog = null;
     if (this.#position === null) {
       // No cursor means live only to the server: ask for the look back explicitly.
-      const since = this.#nextSince ?? this.config.initialReplay;
+      const since = this.#nextSince?.since ?? this.config.initialReplay;
       if (since !== 'none') {
         if (!this.#sinceUnsupported) {
           url.searchParams.set('since', since);
           this.#sentSince = true;
         }
-        this.#backlog = this.#nextSince === null ? 'first-run' : 'store-reset';
+        this.#backlog = this.#nextSince === null ? 'first-run' : this.#nextSince.backlog;
       }
     }
 
@@ -390,7 +393,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       // at a meaningless point. Ask again for all it holds; id+time de-duplication spares repeats.
       this.#storeId = ready.storeId;
       this.#position = null;
-      this.#nextSince = 'all';
+      this.#nextSince = { since: 'all', backlog: 'store-reset' };
       this.#persist(() => this.#store.forgetPosition());
       this.#emit('gap', { kind: 'store-reset', previousStoreId: previousStore, message: RESET_MESSAGE });
       this.#connect('store-changed');
@@ -403,6 +406,18 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.#networkOffline = false;
     this.#failures = 0;
     this.#storeId = ready.storeId;
+    if (this.#position === null) {
+      // Live with nothing received yet: no cursor would mean "live only" on the next connection, and
+      // whatever is published in between would be lost. Stand at the server's cursor instead; with
+      // an empty store, everything it will hold is new to us.
+      if (ready.cursor !== null) {
+        const position: Position = { id: ready.cursor, time: null, storeId: ready.storeId };
+        this.#position = position;
+        this.#persist(() => this.#store.setPosition(position));
+      } else {
+        this.#nextSince = { since: 'all', backlog: null };
+      }
+    }
     if (this.#backlog !== null && this.#backlogCount > 0) {
       this.#emit('backlog', this.#backlogCount, this.#backlog);
     }
@@ -456,7 +471,7 @@ export class Agent extends EventEmitter<AgentEvents> {
           `the server rejected the saved cursor (${decision.detail}); showing what it holds as history`,
         );
         this.#position = null;
-        this.#nextSince = 'all';
+        this.#nextSince = { since: 'all', backlog: 'store-reset' };
         this.#persist(() => this.#store.forgetPosition());
         this.#connect('cursor-rejected');
         return;

@@ -337,6 +337,35 @@ describe('agent stream handling', () => {
     expect(agent?.position?.id).toBe('4');
   });
 
+  it("live with nothing received yet: the next connection resumes from ready's cursor, never live-only", async () => {
+    await makeAgent({ initialReplay: 'none' }).start();
+    let r = await server.next();
+    expect(r.url.searchParams.get('since')).toBeNull();
+    openSse(r.res);
+    r.res.write(readyFrame({ heartbeatMs: 60_000, cursor: '9', storeId: 'store-a' }));
+    await waitStatus('live');
+    r.res.end();
+    let s = await waitStatus('reconnecting');
+    clock.advance(s.delayMs);
+    r = await server.next();
+    expect(r.req.headers['last-event-id']).toBe('9');
+    expect(r.req.headers['x-tocsin-cursor-time']).toBeUndefined();
+
+    // An empty store (cursor null): ask for everything it will have by then.
+    await agent?.stop();
+    agent = undefined;
+    await makeAgent({ initialReplay: 'none' }).start();
+    r = await server.next();
+    openSse(r.res);
+    r.res.write(readyFrame({ heartbeatMs: 60_000, cursor: null, storeId: 'store-a' }));
+    await waitStatus('live');
+    r.res.end();
+    s = await waitStatus('reconnecting');
+    clock.advance(s.delayMs);
+    r = await server.next();
+    expect(r.url.searchParams.get('since')).toBe('all');
+  });
+
   it('the first run asks for the configured look back, and calls what it brings a backlog', async () => {
     const backlog: [number, string][] = [];
     const created = makeAgent({ initialReplay: '2h' });
