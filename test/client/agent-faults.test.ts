@@ -174,6 +174,24 @@ describe('the agent on real timers through a faulty path', () => {
   });
 });
 
+describe('state that cannot be written', () => {
+  it('an unwritable state dir: one warning for 30 alarms, and every alarm still shown', async () => {
+    const blocker = join(home, 'not-a-dir');
+    await writeFile(blocker, '');
+    const p = new TocsinProcess(
+      ['listen', srv.url, '--topics', 'ops', '--since', 'none'],
+      env({ TOCSIN_DATA_DIR: join(blocker, 'state') }),
+    );
+    processes.push(p);
+    await p.waitForStderr(/tocsin: live/);
+    for (let i = 1; i <= 30; i++) await publish(`w ${i}`);
+    await p.waitForLines(30);
+    const warnings = p.stderr.split('\n').filter((l) => l.includes('warning'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/in memory only/);
+  });
+});
+
 describe('crash safety', () => {
   it('kill -9 of tocsin listen mid-burst: nothing lost, at most one shown twice, no temporary files', async () => {
     const first = listen(srv.url);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { runCli } from '../../client/commands.ts';
+import { formatAlarm, jsonLine, runCli } from '../../client/commands.ts';
 import { Alarm } from '../../protocol/index.ts';
 import { cliEnv, runTocsin, TocsinProcess } from '../helpers/client-cli.ts';
 import {
@@ -53,6 +53,28 @@ function listen(args: string[], environment: NodeJS.ProcessEnv): TocsinProcess {
   processes.push(p);
   return p;
 }
+
+describe('terminal output', () => {
+  it('strips control characters from alarm lines, and JSON lines escape DEL and C1', () => {
+    const alarm = {
+      id: '1',
+      time: 0,
+      topic: 'ops',
+      title: 'a\u001b]0;pwned\u0007b\u009b2J',
+      body: 'one\r\ntwo\u001b[1A',
+      priority: 3,
+      tags: [],
+    };
+    const line = formatAlarm(alarm);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: asserting their absence.
+    expect(line).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+    expect(line).toContain('a]0;pwnedb2J - one two[1A');
+    const json = jsonLine(alarm);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: asserting their absence.
+    expect(json).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+    expect(JSON.parse(json)).toEqual(alarm);
+  });
+});
 
 describe('tocsin listen and publish', () => {
   it('prints alarms as lines or JSON, reports state on stderr, and resumes from its cursor', async () => {
