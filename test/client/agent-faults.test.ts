@@ -9,6 +9,7 @@ import type { ConnectionState } from '../../client/state.ts';
 import { cliEnv, TocsinProcess } from '../helpers/client-cli.ts';
 import { type FaultProxy, startFaultProxy } from '../helpers/client-proxy.ts';
 import { waitFor } from '../helpers/client-wait.ts';
+import { spawnServer } from '../helpers/process.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 /**
@@ -171,6 +172,48 @@ describe('the agent on real timers through a faulty path', () => {
     await waitFor('live', () => h.agent.state.status === 'live', 20_000);
     await publish('through');
     await waitFor('the alarm', () => h.titles.includes('through'));
+  });
+});
+
+describe('the server process killed and back', () => {
+  it('kill -9 of the server, back after 3 s on the same data: waits stay under the cap, nothing lost', async () => {
+    const dataDir = join(home, 'server-data');
+    let proc = await spawnServer(dataDir, ['--heartbeat-ms', '500', '--retry-ms', '50']);
+    try {
+      const port = Number(new URL(proc.url).port);
+      const token = proc.adminToken as string;
+      const states: ConnectionState[] = [];
+      const titles: string[] = [];
+      const agent = new Agent(
+        { server: proc.url, token, topics: ['ops'], sleepDetection: false, initialReplay: 'none' },
+        { store: new SqliteAgentStore(join(home, 'killed.sqlite')) },
+      );
+      agents.push(agent);
+      agent.on('state', (st) => states.push(st));
+      agent.on('alarm', (a) => titles.push(a.title));
+      await agent.start();
+      await waitFor('live', () => agent.state.status === 'live');
+      const post = (title: string) =>
+        fetch(`${proc.url}/v1/alarms`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ topic: 'ops', title }),
+        });
+      await post('before');
+      await waitFor('before', () => titles.includes('before'));
+      await proc.kill('SIGKILL');
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      proc = await spawnServer(dataDir, ['--heartbeat-ms', '500', '--retry-ms', '50'], port);
+      await post('after the restart');
+      await waitFor('the missed alarm', () => titles.includes('after the restart'), 30_000);
+      expect(titles).toEqual(['before', 'after the restart']);
+      const waits = states.filter((st) => st.status === 'reconnecting');
+      expect(waits.length).toBeGreaterThanOrEqual(2);
+      for (const w of waits) expect((w as { delayMs: number }).delayMs).toBeLessThanOrEqual(10_000);
+      expect(states.some((st) => st.status === 'stopped' || st.status === 'auth-required')).toBe(false);
+    } finally {
+      await proc.kill();
+    }
   });
 });
 
