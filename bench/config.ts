@@ -71,9 +71,9 @@ const FULL: Omit<BenchConfig, 'targets' | 'record' | 'profile' | 'phases'> = {
     idleCpuWindowMs: 60_000,
     halfOpenHeartbeatMs: 1_000,
     halfOpenRepeats: 3,
-    outagesMs: [5_000, 30_000, 30_000, 60_000, 120_000],
+    outagesMs: [5_000, 30_000, 120_000],
     cutEveryMs: 20_000,
-    cutWindowMs: 120_000,
+    cutWindowMs: 90_000,
     cutPublishGapMs: 500,
   },
 };
