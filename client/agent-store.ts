@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { Alarm, AlarmId } from '../protocol/index.ts';
@@ -296,4 +296,32 @@ function openDatabase(path: string, timeout: number): { db: DatabaseSync; proble
       },
     };
   }
+}
+
+/**
+ * Carries the cursor of an older version (one JSON file per server, `{ id, storeId }`) into a store
+ * that has no position yet, then removes the file, so an upgrade neither replays a day of history
+ * nor skips what arrived meanwhile. Returns whether one was imported. Anything unreadable is ignored.
+ */
+export function importLegacyCursor(store: AgentStore, path: string, server?: string): boolean {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    return false;
+  }
+  const { id, storeId, server: from } = (json ?? {}) as { id?: unknown; storeId?: unknown; server?: unknown };
+  // The desktop app kept one cursor file for whichever server it used last.
+  if (server !== undefined && from !== server) return false;
+  const loaded = store.load();
+  const usable = AlarmId.safeParse(id).success && loaded.position === null && loaded.seen.length === 0;
+  if (usable) {
+    store.setPosition({
+      id: id as string,
+      time: null,
+      storeId: typeof storeId === 'string' && storeId !== '' ? storeId : null,
+    });
+  }
+  rmSync(path, { force: true });
+  return usable;
 }

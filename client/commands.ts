@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type Alarm, stripControlChars } from '../protocol/index.ts';
 import { Agent } from './agent.ts';
-import { SqliteAgentStore } from './agent-store.ts';
+import { importLegacyCursor, SqliteAgentStore } from './agent-store.ts';
 import { ApiError, TocsinApi } from './api.ts';
 import { type AgentConfigInput, parseAgentConfig, serverOrigin } from './config.ts';
 import { CredentialError, type CredentialStore, KeytarCredentialStore } from './credentials.ts';
@@ -219,8 +219,17 @@ function defaultDataDir(env: CliIo['env']): string {
 
 /** One state file per server and topic set: two `listen`s with different topics must not share one. */
 export function statePath(dataDir: string, server: string, topics: readonly string[]): string {
+  return join(dataDir, 'agent', `${stateKey(server, topics)}.sqlite`);
+}
+
+function stateKey(server: string, topics: readonly string[]): string {
   const key = `${serverOrigin(server)}|${[...topics].sort().join(',')}`;
-  return join(dataDir, 'agent', `${createHash('sha256').update(key).digest('hex').slice(0, 20)}.sqlite`);
+  return createHash('sha256').update(key).digest('hex').slice(0, 20);
+}
+
+/** Where versions before the SQLite state kept the cursor (same key). */
+export function legacyCursorPath(dataDir: string, server: string, topics: readonly string[]): string {
+  return join(dataDir, 'cursors', `${stateKey(server, topics)}.json`);
 }
 
 /** One alarm as one terminal line: time, priority, where, title, body (line breaks folded). */
@@ -267,8 +276,11 @@ async function listen(args: readonly string[], io: CliIo, say: (line: string) =>
   const dataDir = values['data-dir'] ?? defaultDataDir(io.env);
   // Validate before opening anything: a bad flag is a usage error, not a half-started agent.
   parseAgentConfig(config);
+  const store = new SqliteAgentStore(statePath(dataDir, server, topics));
+  if (importLegacyCursor(store, legacyCursorPath(dataDir, server, topics)))
+    say('carried the cursor of the previous version over');
   const agent = new Agent(config, {
-    store: new SqliteAgentStore(statePath(dataDir, server, topics)),
+    store,
     ...(io.fetch ? { fetch: io.fetch } : {}),
   });
 

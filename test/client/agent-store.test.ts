@@ -1,10 +1,11 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Agent, type AgentWarning } from '../../client/agent.ts';
-import { alarmKey, SqliteAgentStore } from '../../client/agent-store.ts';
+import { alarmKey, importLegacyCursor, SqliteAgentStore } from '../../client/agent-store.ts';
 import { AlarmHistory } from '../../client/history.ts';
 import {
   alarmFrame,
@@ -112,6 +113,31 @@ describe('agent state in SQLite', () => {
     expect(loaded.problem?.code).toBe('state-unwritable');
     store.record(makeAlarm({ id: '1' }), 's');
     expect(store.load().position?.id).toBe('1');
+    store.close();
+  });
+});
+
+describe('upgrading from the cursor file', () => {
+  it('imports a legacy cursor once, only into an empty store and only for its own server', async () => {
+    const legacy = join(dir, 'cursor.json');
+    const write = (server: string) =>
+      writeFile(legacy, JSON.stringify({ version: 1, server, id: '41', storeId: 'st', savedAt: 1 }));
+    let store = new SqliteAgentStore(':memory:');
+    await write('http://other');
+    expect(importLegacyCursor(store, legacy, 'http://mine')).toBe(false);
+    expect(store.load().position).toBeNull();
+    await write('http://mine');
+    expect(importLegacyCursor(store, legacy, 'http://mine')).toBe(true);
+    expect(store.load().position).toEqual({ id: '41', time: null, storeId: 'st' });
+    expect(existsSync(legacy)).toBe(false);
+    store.close();
+
+    // A store that already has a position keeps it.
+    store = new SqliteAgentStore(':memory:');
+    store.record(makeAlarm({ id: '50' }), 's');
+    await write('http://mine');
+    expect(importLegacyCursor(store, legacy, 'http://mine')).toBe(false);
+    expect(store.load().position?.id).toBe('50');
     store.close();
   });
 });

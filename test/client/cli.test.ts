@@ -1,9 +1,10 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { formatAlarm, jsonLine, runCli } from '../../client/commands.ts';
+import { formatAlarm, jsonLine, legacyCursorPath, runCli } from '../../client/commands.ts';
 import { Alarm } from '../../protocol/index.ts';
 import { cliEnv, runTocsin, TocsinProcess } from '../helpers/client-cli.ts';
 import {
@@ -105,6 +106,24 @@ describe('tocsin listen and publish', () => {
     expect(alarms[0]).toMatchObject({ topic: 'ops', priority: 2, tags: ['x'] });
     expect(await json.interrupt()).toBe(0);
     expect(json.lines).toHaveLength(2);
+  });
+
+  it('an upgrade carries the old cursor file over: only what came after it is shown', async () => {
+    const seen = await srv.publish(pubToken, { topic: 'ops', title: 'Seen by the old version' });
+    await srv.publish(pubToken, { topic: 'ops', title: 'Missed meanwhile' });
+    const legacy = legacyCursorPath(join(home, 'state'), srv.url, ['ops']);
+    await mkdir(dirname(legacy), { recursive: true });
+    await writeFile(
+      legacy,
+      JSON.stringify({ version: 1, server: srv.url, id: seen.id, storeId: null, savedAt: 1 }),
+    );
+    const p = listen([srv.url, '--topics', 'ops'], env({ TOCSIN_TOKEN: subToken }));
+    await p.waitForStderr(/tocsin: live/);
+    await srv.publish(pubToken, { topic: 'ops', title: 'Sentinel' });
+    const lines = await p.waitForLines(2);
+    expect(lines.map((l) => / #ops (.*)$/.exec(l)?.[1])).toEqual(['Missed meanwhile', 'Sentinel']);
+    expect(p.stderr).toMatch(/carried the cursor of the previous version over/);
+    expect(existsSync(legacy)).toBe(false);
   });
 
   it('exits 3 with a clear message when the server rejects the token', async () => {
