@@ -56,10 +56,15 @@ export interface AgentStore {
   load(): LoadedAgentState;
   /** A new alarm: recorded (unshown) and made the position, in one atomic, durable write. */
   record(alarm: Alarm, storeId: string | null): void;
+  /** Several new alarms (one chunk of a replay) and the position after them, in one write. */
+  recordBatch(alarms: readonly Alarm[], position: Position): void;
   /** An alarm already recorded (a duplicate in a replay): only the position moves. */
   advance(alarm: Alarm, storeId: string | null): void;
-  /** The position moves without an alarm (the server's cursor at `ready`). */
-  setPosition(position: Position): void;
+  /**
+   * The position moves without a new alarm (the server's cursor at `ready`, a chunk of duplicates).
+   * `durable: false` skips the fsync (a lost move costs a duplicate that is skipped anyway).
+   */
+  setPosition(position: Position, durable?: boolean): void;
   /** It was handed to the user (printed, notified). */
   markShown(alarm: Alarm): void;
   /** The position means nothing any more (the server's history was rolled back): forget it, keep history. */
@@ -110,6 +115,7 @@ export class SqliteAgentStore implements AgentStore {
   readonly #shown: StatementSync;
   readonly #trim: StatementSync;
   #sinceTrim = 0;
+  #synchronous: 'FULL' | 'NORMAL' = 'FULL';
 
   constructor(path: string, options: SqliteAgentStoreOptions = {}) {
     this.#limit = options.historyLimit ?? 2_000;
@@ -172,10 +178,16 @@ export class SqliteAgentStore implements AgentStore {
   }
 
   record(alarm: Alarm, storeId: string | null): void {
+    this.recordBatch([alarm], { id: alarm.id, time: alarm.time, storeId });
+  }
+
+  recordBatch(alarms: readonly Alarm[], position: Position): void {
     this.#write(() => {
-      this.#insert.run(alarmKey(alarm), JSON.stringify(alarm), this.#now());
-      this.#setPosition.run(alarm.id, alarm.time, storeId);
-      if (++this.#sinceTrim >= 100) {
+      const now = this.#now();
+      for (const alarm of alarms) this.#insert.run(alarmKey(alarm), JSON.stringify(alarm), now);
+      this.#setPosition.run(position.id, position.time, position.storeId);
+      this.#sinceTrim += alarms.length;
+      if (this.#sinceTrim >= 100) {
         this.#sinceTrim = 0;
         this.#trim.run(this.#limit);
       }
@@ -183,21 +195,27 @@ export class SqliteAgentStore implements AgentStore {
   }
 
   advance(alarm: Alarm, storeId: string | null): void {
+    // A duplicate's position lost to a power cut costs one more duplicate, which is skipped: no fsync.
     this.#write(() => {
       this.#setPosition.run(alarm.id, alarm.time, storeId);
-    });
+    }, 'NORMAL');
   }
 
-  setPosition(position: Position): void {
-    this.#write(() => {
-      this.#setPosition.run(position.id, position.time, position.storeId);
-    });
+  setPosition(position: Position, durable = true): void {
+    this.#write(
+      () => {
+        this.#setPosition.run(position.id, position.time, position.storeId);
+      },
+      durable ? 'FULL' : 'NORMAL',
+    );
   }
 
   markShown(alarm: Alarm): void {
+    // Without an fsync of its own: a process crash keeps it (WAL), and the next record's fsync makes
+    // it durable, so a power cut can only lose the marks of the chunk being shown.
     this.#write(() => {
       this.#shown.run(alarmKey(alarm));
-    });
+    }, 'NORMAL');
   }
 
   forgetPosition(): void {
@@ -217,8 +235,12 @@ export class SqliteAgentStore implements AgentStore {
     if (this.#db.isOpen) this.#db.close();
   }
 
-  #write(work: () => void): void {
+  #write(work: () => void, synchronous: 'FULL' | 'NORMAL' = 'FULL'): void {
     try {
+      if (this.#synchronous !== synchronous) {
+        this.#db.exec(`PRAGMA synchronous = ${synchronous}`);
+        this.#synchronous = synchronous;
+      }
       this.#db.exec('BEGIN IMMEDIATE');
       try {
         work();

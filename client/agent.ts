@@ -147,7 +147,11 @@ export class Agent extends EventEmitter<AgentEvents> {
   #sentPosition: Position | null = null;
   #backlog: BacklogReason | null = null;
   #backlogCount = 0;
-  #keysThisStream: string[] = [];
+  /** New alarms received in this chunk, recorded together in one write (see #flushAlarms). */
+  #pending: { readonly alarm: Alarm; readonly info: AlarmInfo }[] = [];
+  /** The position moved since the last write. */
+  #positionDirty = false;
+  #flushQueued = false;
 
   constructor(config: AgentConfigInput, deps: AgentDeps = {}) {
     super();
@@ -251,7 +255,6 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.#ready = false;
     this.#phase = 'connecting';
     this.#gapUnknown = false;
-    this.#keysThisStream = [];
     this.#backlogCount = 0;
     this.#sentPosition = this.#position;
     this.#setState({ status: 'connecting', reason, attempt: this.#failures, since: this.#clock.now() });
@@ -328,6 +331,7 @@ export class Agent extends EventEmitter<AgentEvents> {
 
   /** Closes the stream and cancels the watchdog and any scheduled attempt. */
   #teardown(): void {
+    this.#flushAlarms();
     this.#stream?.close();
     this.#stream = null;
     this.#watchdog?.stop();
@@ -340,18 +344,46 @@ export class Agent extends EventEmitter<AgentEvents> {
     // The position is our place in the server's stream, which arrives in order: it moves with every
     // alarm received, duplicates included, so a restart never asks for one of them again.
     this.#position = { id: alarm.id, time: alarm.time, storeId: this.#storeId };
-    const key = alarmKey(alarm);
-    if (!this.#seen.add(key)) {
-      this.#persist(() => this.#store.advance(alarm, this.#storeId));
+    this.#positionDirty = true;
+    if (!this.#seen.add(alarmKey(alarm))) {
       this.#debug(`duplicate alarm ${alarm.id} skipped`);
+    } else {
+      const backlog = !this.#ready && this.#backlog !== null;
+      if (backlog) this.#backlogCount += 1;
+      this.#pending.push({ alarm, info: { replayed: !this.#ready, backlog, recovered: false } });
+    }
+    // The rest of this chunk's alarms are parsed before the microtask runs: one write for all.
+    if (!this.#flushQueued) {
+      this.#flushQueued = true;
+      queueMicrotask(() => this.#flushAlarms());
+    }
+  }
+
+  /**
+   * Durable before visible: records the chunk's new alarms and the position in one write, then shows
+   * them one by one, marking each shown. A crash before the write loses nothing the server will not
+   * replay; after it, what was recorded but not shown is shown on restart. Called before anything
+   * that depends on the alarms so far (ready, gap, the end of the stream).
+   */
+  #flushAlarms(): void {
+    this.#flushQueued = false;
+    const batch = this.#pending;
+    this.#pending = [];
+    const position = this.#position;
+    if (!this.#positionDirty || position === null) return;
+    this.#positionDirty = false;
+    if (batch.length === 0) {
+      const last = position;
+      this.#persist(() => this.#store.setPosition(last, false));
       return;
     }
-    // Durable before visible: a crash after this line shows it on restart, never loses it.
-    this.#persist(() => this.#store.record(alarm, this.#storeId));
-    if (!this.#ready) this.#keysThisStream.push(key);
-    const backlog = !this.#ready && this.#backlog !== null;
-    if (backlog) this.#backlogCount += 1;
-    this.#show(alarm, { replayed: !this.#ready, backlog, recovered: false });
+    this.#persist(() =>
+      this.#store.recordBatch(
+        batch.map((b) => b.alarm),
+        position,
+      ),
+    );
+    for (const { alarm, info } of batch) this.#show(alarm, info);
   }
 
   #show(alarm: Alarm, info: AlarmInfo): void {
@@ -361,6 +393,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   }
 
   #onGap(gap: GapEvent): void {
+    this.#flushAlarms();
     if (gap.reason === 'pruned') {
       this.#emit('gap', {
         kind: 'pruned',
@@ -382,6 +415,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   }
 
   #onReady(ready: ReadyEvent): void {
+    this.#flushAlarms();
     const previousStore = this.#storeId;
     if (
       previousStore !== null &&
@@ -402,7 +436,6 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.#ready = true;
     this.#phase = 'live';
     this.#nextSince = null;
-    this.#keysThisStream = [];
     this.#networkOffline = false;
     this.#failures = 0;
     this.#storeId = ready.storeId;
@@ -435,6 +468,7 @@ export class Agent extends EventEmitter<AgentEvents> {
 
   /** The connection ended on its own: apply the policy's decision. */
   #ended(end: ConnectionEnd): void {
+    this.#flushAlarms();
     const wasLive = this.#ready;
     this.#teardown();
     const decision = decideReconnect(
