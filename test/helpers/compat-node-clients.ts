@@ -105,7 +105,7 @@ export const tocsinAgent: ClientDriver = {
       server: url.origin,
       token,
       topics,
-      backoff: { baseMs: 200, capMs: 2_000, stableAfterMs: 10_000 },
+      backoff: { baseMs: 200, capMs: 2_000 },
       sleepDetection: false,
     });
     agent.on('ready', () => {
