@@ -93,7 +93,7 @@ export const extendedEventsource: ClientDriver = {
 
 /**
  * Tocsin's own agent (client/agent.ts), with its cursor in memory. Only its backoff is shortened, so
- * the restart check stays within the test's waits (the default cap is 60 s).
+ * the restart check stays well within the test's waits (the default cap is 10 s).
  */
 export const tocsinAgent: ClientDriver = {
   name: 'Tocsin agent',
