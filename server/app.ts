@@ -13,6 +13,7 @@ import { registerNtfyRoutes } from './routes/ntfy.ts';
 import { registerPublishRoutes } from './routes/publish.ts';
 import { registerPublishRateLimit } from './routes/rate-limit.ts';
 import { registerStreamRoutes } from './routes/stream.ts';
+import { startScheduler } from './scheduler.ts';
 import { encodeRetry } from './sse.ts';
 import { openStore } from './store/open.ts';
 import { type AlarmStore, StoreError, type TokenStore } from './store/store.ts';
@@ -88,6 +89,10 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): T
     app.log.warn({ err: error }, 'token revocation check failed'),
   );
 
+  const stopScheduler = startScheduler(store, config.scheduling.tickMs, now, (error) =>
+    app.log.warn({ err: error }, 'releasing scheduled alarms failed; retrying'),
+  );
+
   app.decorateRequest('principal', null);
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const problem = toProblem(error);
@@ -124,6 +129,7 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): T
     stopHeartbeat();
     clearInterval(pruneTimer);
     stopRevocationCheck();
+    stopScheduler();
     unsubscribe();
     if (deps.store === undefined) await store.close();
   });

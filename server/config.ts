@@ -60,6 +60,20 @@ export const ServerConfig = z
     pruneIntervalMs: z.number().int().min(100).default(60_000),
     /** How often the tokens of open streams are checked for revocation. */
     tokenRecheckMs: z.number().int().min(50).default(30_000),
+    /** Scheduled delivery (ntfy's Delay/At/In): how soon and how far ahead, and how often due ones go out. */
+    scheduling: z
+      .object({
+        minDelayMs: z.number().int().min(0).default(10_000),
+        maxDelayMs: z
+          .number()
+          .int()
+          .min(1_000)
+          .default(3 * DAY_MS),
+        tickMs: z.number().int().min(10).max(60_000).default(1_000),
+      })
+      .default({ minDelayMs: 10_000, maxDelayMs: 3 * DAY_MS, tickMs: 1_000 }),
+    /** How often ntfy's subscribe endpoints send a `keepalive` event (ntfy's default: 45 s). */
+    ntfyKeepaliveMs: z.number().int().min(10).max(600_000).default(45_000),
     /** Alarms read from the store per page while replaying a stream. */
     replayPageSize: z.number().int().min(1).max(10_000).default(500),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
