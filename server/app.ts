@@ -10,6 +10,7 @@ import { startRevocationCheck } from './revocation.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerHistoryRoutes } from './routes/history.ts';
 import { registerNtfyRoutes } from './routes/ntfy.ts';
+import { registerNtfySubscribeRoutes } from './routes/ntfy-subscribe.ts';
 import { registerPublishRoutes } from './routes/publish.ts';
 import { registerPublishRateLimit } from './routes/rate-limit.ts';
 import { registerStreamRoutes } from './routes/stream.ts';
@@ -115,6 +116,7 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): T
     registerStreamRoutes(scoped, ctx);
     registerHistoryRoutes(scoped, ctx);
   });
+  app.register(async (ntfySubscribe) => registerNtfySubscribeRoutes(ntfySubscribe, ctx));
   app.register(async (publishing) => {
     await registerPublishRateLimit(publishing, ctx);
     registerPublishRoutes(publishing, ctx);

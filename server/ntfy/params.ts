@@ -33,8 +33,8 @@ export type NtfyField = keyof typeof NTFY_PARAMS;
 /** Where one request's ntfy fields come from: its headers and query (or a JSON publish's body). */
 export type NtfyParams = Partial<Record<NtfyField, string>>;
 
-type Headers = Record<string, string | string[] | undefined>;
-type Query = Record<string, unknown>;
+export type Headers = Record<string, string | string[] | undefined>;
+export type Query = Record<string, unknown>;
 
 // RFC 9218's `Priority: u=3, i`, which Cloudflare adds: not ntfy's priority (ntfy ignores it too).
 const HTTP_PRIORITY = /^u=\d(\s*,\s*i)?$|^i$/;
@@ -54,22 +54,25 @@ function queryValue(query: Query, name: string): string {
   return typeof first === 'string' ? first.trim() : '';
 }
 
-/** Every ntfy field present in the request: the first non-empty header alias, else query alias. */
+/** ntfy's readParam: the first non-empty header among `names`, else the first query parameter. */
+export function readParam(headers: Headers, query: Query, names: readonly string[]): string | undefined {
+  for (const name of names) {
+    const value = headerValue(headers, name);
+    if (value !== '') return value;
+  }
+  for (const name of names) {
+    const value = queryValue(query, name);
+    if (value !== '') return value;
+  }
+  return undefined;
+}
+
+/** Every ntfy publish field present in the request. */
 export function readNtfyParams(headers: Headers, query: Query): NtfyParams {
   const params: NtfyParams = {};
   for (const [field, names] of Object.entries(NTFY_PARAMS) as [NtfyField, readonly string[]][]) {
-    let value = '';
-    for (const name of names) {
-      value = headerValue(headers, name);
-      if (value !== '') break;
-    }
-    if (value === '') {
-      for (const name of names) {
-        value = queryValue(query, name);
-        if (value !== '') break;
-      }
-    }
-    if (value !== '') params[field] = value;
+    const value = readParam(headers, query, names);
+    if (value !== undefined) params[field] = value;
   }
   return params;
 }
