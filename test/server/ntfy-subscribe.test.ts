@@ -3,6 +3,7 @@ import WebSocket from 'ws';
 import type { Problem } from '../../protocol/index.ts';
 import { curl } from '../helpers/curl.ts';
 import { LineStream } from '../helpers/line-stream.ts';
+import { type RedisServer, redisUnavailable, startRedis } from '../helpers/redis.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 let server: TestServer;
@@ -281,4 +282,55 @@ describe('ntfy subscribe over WebSocket: /ws (ws client)', () => {
     await ntfyPublish('ws4', 'sentinel');
     await ok.until(() => ok.events.length >= 2, 'sentinel');
   });
+});
+
+const noRedis = redisUnavailable();
+
+describe.skipIf(noRedis !== null)('ntfy subscribe with two instances on one Redis', () => {
+  let redis: RedisServer;
+  const instances: TestServer[] = [];
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    await Promise.all(instances.map((i) => i.dispose()));
+    await redis?.dispose();
+  });
+
+  it('a message published on one instance reaches /json and /ws subscribers on the other; since= takes Redis ids', async () => {
+    const a = await startTestServer({ redisUrl: redis.url(7) });
+    const b = await startTestServer({ redisUrl: redis.url(7) });
+    instances.push(a, b);
+    const reader = await b.token({ user: 'dave', scope: 'subscribe' });
+    const json = await LineStream.open(`${b.url}/rt/json`, { headers: bearer(reader) });
+    open.push(json);
+    const socket = new WebSocket(`${b.url.replace('http', 'ws')}/rt/ws`, { headers: bearer(reader) });
+    open.push({ close: () => socket.terminate() });
+    const wsEvents: Record<string, unknown>[] = [];
+    socket.on('message', (data) => wsEvents.push(JSON.parse(String(data))));
+    const opened = new Promise<void>((resolve) => socket.on('open', () => resolve()));
+    await json.waitFor((x) => x.events().length > 0, 'open');
+    await opened;
+    // Its own open event proves the subscription is live before anything is published.
+    const until = Date.now() + 10_000;
+    while (wsEvents.length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    const first = await curl(['-u', `:${a.adminToken}`, '-d', 'via A', `${a.url}/rt`]);
+    const second = await curl(['-u', `:${a.adminToken}`, '-d', 'via A again', `${a.url}/rt`]);
+    const firstId = first.json<{ id: string }>().id;
+    expect(firstId).toMatch(/^\d+-\d+$/);
+    await json.waitForMessages(2);
+    expect(json.messages().map((m) => m.message)).toEqual(['via A', 'via A again']);
+    const deadline = Date.now() + 10_000;
+    while (wsEvents.filter((e) => e.event === 'message').length < 2 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 10));
+    expect(wsEvents.filter((e) => e.event === 'message').map((m) => m.id)).toEqual([
+      firstId,
+      second.json<{ id: string }>().id,
+    ]);
+    const poll = await LineStream.open(`${b.url}/rt/json?poll=1&since=${firstId}`, {
+      headers: bearer(reader),
+    });
+    await poll.waitForEnd();
+    expect(poll.events().map((e) => e.message)).toEqual(['via A again']);
+  }, 60_000);
 });
