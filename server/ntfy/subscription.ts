@@ -27,8 +27,15 @@ export interface SubscriptionOptions {
   readonly pageSize: number;
   /** How long after its time an alarm is retained (ntfy's `expires`). */
   readonly expiresAfterMs: number;
-  /** A sink holding more than this (unread by the peer) is closed: it replays when it reconnects. */
+  /**
+   * Slow consumers: a live subscriber whose unread bytes stay above this for `slowConsumerGraceMs`
+   * has stopped reading and is closed (it replays when it reconnects). A burst, or one large
+   * message, reaching a reader that keeps reading is never a reason.
+   */
   readonly maxBufferedBytes: number;
+  readonly slowConsumerGraceMs: number;
+  /** During replay, wait for the peer to take what is queued whenever it exceeds this. */
+  readonly replayChunkBytes: number;
   readonly now: () => number;
 }
 
@@ -47,6 +54,8 @@ export class NtfySubscription {
   #closed = false;
   #lastId: string | null = null;
   #backlog: Alarm[] = [];
+  /** Since when the sink has been over maxBufferedBytes (null: it is not). */
+  #overSince: number | null = null;
   readonly #unsubscribe: () => void;
   #onClose: (() => void) | undefined;
 
@@ -85,7 +94,20 @@ export class NtfySubscription {
   }
 
   keepalive(): void {
-    if (!this.#closed && this.#live) this.#o.sink.keepalive(this.#o.now());
+    if (this.#closed || !this.#live) return;
+    this.#o.sink.keepalive(this.#o.now());
+    this.#checkReading();
+  }
+
+  /** Closes a live subscriber that has not taken its bytes for the grace period. */
+  #checkReading(): void {
+    const { sink, maxBufferedBytes, slowConsumerGraceMs, now } = this.#o;
+    if (sink.buffered() <= maxBufferedBytes) {
+      this.#overSince = null;
+      return;
+    }
+    if (this.#overSince === null) this.#overSince = now();
+    else if (now() - this.#overSince >= slowConsumerGraceMs) this.close();
   }
 
   close(): void {
@@ -118,8 +140,7 @@ export class NtfySubscription {
     const message = alarmToNtfy(alarm, this.#o.expiresAfterMs);
     if (!passesFilter(message, this.#o.params.filter)) return;
     this.#o.sink.send(message);
-    // A peer that stopped reading: close rather than queue without bound.
-    if (this.#o.sink.buffered() > 4 * this.#o.maxBufferedBytes) this.close();
+    if (this.#live) this.#checkReading();
   }
 
   async #replay(): Promise<void> {
@@ -140,9 +161,10 @@ export class NtfySubscription {
         if (since !== null && alarm.time < since) continue;
         if (this.#mine(alarm)) this.#write(alarm);
         if (this.#closed) return;
+        // Backpressure: write what the peer takes, never a whole page of large messages at once.
+        if (this.#o.sink.buffered() > this.#o.replayChunkBytes) await this.#o.sink.drained();
       }
       if (page.length < pageSize) return;
-      await this.#o.sink.drained();
     }
   }
 

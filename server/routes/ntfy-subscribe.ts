@@ -133,6 +133,8 @@ export async function registerNtfySubscribeRoutes(app: FastifyInstance, ctx: Ser
         pageSize: ctx.config.replayPageSize,
         expiresAfterMs: ctx.config.retention.maxAgeMs,
         maxBufferedBytes: ctx.config.maxBufferedBytes,
+        slowConsumerGraceMs: ctx.config.slowConsumerGraceMs,
+        replayChunkBytes: ctx.config.replayPageBytes,
         now: ctx.now,
       });
       if (!params.poll) hub.add(sub);

@@ -334,3 +334,30 @@ describe.skipIf(noRedis !== null)('ntfy subscribe with two instances on one Redi
     expect(poll.events().map((e) => e.message)).toEqual(['via A again']);
   }, 60_000);
 });
+
+describe('ntfy subscribe: large replays respect backpressure', () => {
+  it('a reading client gets every one of 150 alarms of 27 KiB, far over the buffer cap', async () => {
+    const big = await startTestServer({ maxMessageBytes: 32 * 1024, maxBufferedBytes: 64 * 1024 });
+    try {
+      const body = 'x'.repeat(27 * 1024);
+      for (let i = 0; i < 150; i++)
+        await big.publish(big.adminToken, { topic: 'bulk', title: `b${i}`, body });
+      const s = await LineStream.open(`${big.url}/bulk/json?poll=1`, { headers: bearer(big.adminToken) });
+      await s.waitForEnd(30_000);
+      expect(s.messages()).toHaveLength(150);
+      const ws = new WebSocket(`${big.url.replace('http', 'ws')}/bulk/ws?since=all`, {
+        headers: bearer(big.adminToken),
+      });
+      let messages = 0;
+      ws.on('message', (data) => {
+        if (JSON.parse(String(data)).event === 'message') messages++;
+      });
+      const deadline = Date.now() + 30_000;
+      while (messages < 150 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      ws.terminate();
+      expect(messages).toBe(150);
+    } finally {
+      await big.dispose();
+    }
+  }, 60_000);
+});
