@@ -162,6 +162,9 @@ export async function registerNtfySubscribeRoutes(app: FastifyInstance, ctx: Ser
       });
     }
 
+    // ntfy's apps check credentials for a subscription with this before subscribing.
+    scope.get('/:topics/auth', { onRequest }, async () => ({ success: true }));
+
     scope.get('/:topics/ws', { onRequest, websocket: true }, (socket, request) => {
       // The client sends nothing ntfy defines; its messages are ignored (maxPayload bounds them).
       socket.on('error', () => socket.terminate());

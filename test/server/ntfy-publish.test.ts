@@ -565,6 +565,19 @@ describe('ntfy publish: the real `ntfy` npm client', () => {
     expect((await only('npm_basic')).body).toBe('basic auth');
   });
 
+  it('schedules with its delay option: nothing in history until then', async () => {
+    const answer = (await ntfyPublish({
+      server: server.url,
+      topic: 'npm_delay',
+      authorization: server.adminToken,
+      message: 'later',
+      delay: '1h',
+    })) as unknown as { id: string; time: number };
+    expect(answer.id).toMatch(/^s\d+$/);
+    expect(answer.time).toBeGreaterThan(Date.now() / 1000 + 3500);
+    expect(await history('npm_delay')).toEqual([]);
+  });
+
   it('its Email option is refused (the client reports the error) and nothing is stored', async () => {
     await expect(
       ntfyPublish({

@@ -196,6 +196,15 @@ describe('ntfy subscribe over HTTP: /json', () => {
     expect((await fetch(`${server.url}/allowed/json`)).status).toBe(401);
   });
 
+  it('GET /{topics}/auth answers {"success":true} only for a token that may read them all', async () => {
+    const ok = await fetch(`${server.url}/a1,a2/auth`, { headers: bearer(alice) });
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ success: true });
+    const limited = await server.token({ user: 'carol', scope: 'subscribe', topics: ['a1'] });
+    expect((await fetch(`${server.url}/a1,a2/auth`, { headers: bearer(limited) })).status).toBe(403);
+    expect((await fetch(`${server.url}/a1/auth`)).status).toBe(401);
+  });
+
   it('accepts ?auth= and Basic auth, as ntfy clients send them', async () => {
     const auth = Buffer.from(`Bearer ${alice}`).toString('base64url');
     const viaQuery = await stream(`/au/json?poll=1&since=all&auth=${auth}`, 'none');
