@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Problem } from '../../protocol/index.ts';
@@ -369,4 +370,36 @@ describe('ntfy subscribe: large replays respect backpressure', () => {
       await big.dispose();
     }
   }, 60_000);
+});
+
+describe('ntfy subscribe: ntfy’s documented examples as fixtures', () => {
+  it('the filter example returns what the docs show, in the documented message format', async () => {
+    const fixture = JSON.parse(
+      await readFile(new URL('../fixtures/ntfy-subscribe-api.json', import.meta.url), 'utf8'),
+    ) as {
+      filterExample: {
+        request: string;
+        publish: { topic: string; priority: string; tags: string; message: string }[];
+        response: Record<string, unknown>[];
+      };
+      messageFields: { required: string[]; optional: string[]; events: string[] };
+    };
+    const { filterExample: example, messageFields: fields } = fixture;
+    const s = await stream(example.request);
+    await s.waitFor((x) => x.events().length > 0, 'open');
+    for (const p of example.publish)
+      await ntfyPublish(p.topic, p.message, { priority: p.priority, tags: p.tags });
+    await ntfyPublish('alerts', 'sentinel', { priority: 'high', tags: 'zfs-error' });
+    await s.waitFor((x) => x.messages().some((m) => m.message === 'sentinel'), 'the sentinel');
+    const events = s.events();
+    const strip = ({ id: _id, time: _time, expires: _expires, ...rest }: Record<string, unknown>) => rest;
+    expect(events.slice(0, 2).map(strip)).toEqual(example.response.map(strip));
+    for (const event of events) {
+      for (const key of fields.required) expect(event).toHaveProperty(key);
+      for (const key of Object.keys(event)) expect([...fields.required, ...fields.optional]).toContain(key);
+      expect(fields.events).toContain(event.event);
+      expect(typeof event.id).toBe('string');
+      expect(Number.isInteger(event.time)).toBe(true);
+    }
+  });
 });
