@@ -323,7 +323,8 @@ export class RedisStore implements AlarmStore, TokenStore {
 
   listScheduled(who: Visibility, limit: number): Promise<ScheduledAlarm[]> {
     return this.#run(async () => {
-      const ids = await this.#redis.zrange(this.#keys.scheduledDue, 0, -1);
+      // Bounded: a listing looks at the 10 000 soonest pending alarms at most.
+      const ids = await this.#redis.zrange(this.#keys.scheduledDue, 0, 9_999);
       if (ids.length === 0) return [];
       const values = await this.#redis.hmget(this.#keys.scheduled, ...ids);
       const out: ScheduledAlarm[] = [];

@@ -8,7 +8,6 @@ import {
   type AlarmListener,
   type AlarmStore,
   type CursorCheck,
-  isVisible,
   type NewAlarm,
   type Scope,
   StoreError,
@@ -391,16 +390,22 @@ export class SqliteStore implements AlarmStore, TokenStore {
 
   async listScheduled(who: Visibility, limit: number): Promise<ScheduledAlarm[]> {
     this.#assertOpen();
+    // The same visibility rule as read(): the user's own, else the topics asked for.
     const rows = this.#db
-      .prepare('SELECT * FROM scheduled ORDER BY deliver_at, id')
-      .all() as unknown as ScheduledRow[];
-    const out: ScheduledAlarm[] = [];
-    for (const row of rows) {
-      const scheduled = rowToScheduled(row);
-      if (isVisible({ ...scheduled, id: '0', time: 0 }, who)) out.push(scheduled);
-      if (out.length >= limit) break;
-    }
-    return out;
+      .prepare(
+        `SELECT * FROM scheduled WHERE
+           json_extract(alarm, '$.user') = :user
+           OR (json_extract(alarm, '$.user') IS NULL
+               AND (:all = 1 OR json_extract(alarm, '$.topic') IN (SELECT value FROM json_each(:topics))))
+         ORDER BY deliver_at, id LIMIT :limit`,
+      )
+      .all({
+        user: who.user,
+        all: who.allTopics === true ? 1 : 0,
+        topics: JSON.stringify(who.topics),
+        limit,
+      }) as unknown as ScheduledRow[];
+    return rows.map(rowToScheduled);
   }
 
   async releaseDue(now: number, limit: number): Promise<number> {

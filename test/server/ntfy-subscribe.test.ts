@@ -155,7 +155,7 @@ describe('ntfy subscribe over HTTP: /json', () => {
   });
 
   it('scheduled=1 lists pending scheduled messages; they go live only at their time', async () => {
-    const pending = await ntfyPublish('sch', 'later', { in: '2s' });
+    const pending = await ntfyPublish('sch', 'later', { in: '5s' });
     const without = await stream('/sch/json?poll=1');
     await without.waitForEnd();
     expect(without.events()).toEqual([]);
