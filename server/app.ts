@@ -127,8 +127,12 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): T
     );
   const pruneTimer = setInterval(() => void retention(), config.pruneIntervalMs);
   pruneTimer.unref();
-  const stopRevocationCheck = startRevocationCheck(registry, store, config.tokenRecheckMs, (error) =>
-    app.log.warn({ err: error }, 'token revocation check failed'),
+  const stopRevocationCheck = startRevocationCheck(
+    registry,
+    store,
+    { pollMs: config.revocationPollMs, sweepMs: config.tokenRecheckMs, lookbackMs: 5 * 60_000 },
+    now,
+    (error) => app.log.warn({ err: error }, 'token revocation check failed'),
   );
 
   const stopScheduler = startScheduler(store, config.scheduling.tickMs, now, (error) =>

@@ -62,7 +62,7 @@ export const ServerConfig = z
       })
       .default({ maxAgeMs: 7 * DAY_MS, maxCount: 100_000 }),
     pruneIntervalMs: z.number().int().min(100).default(60_000),
-    /** How often the tokens of open streams are checked for revocation. */
+    /** How often every token behind an open stream is looked up again (records that vanished). */
     tokenRecheckMs: z.number().int().min(50).default(30_000),
     /** Scheduled delivery (ntfy's Delay/At/In): how soon and how far ahead, and how often due ones go out. */
     scheduling: z
@@ -78,6 +78,8 @@ export const ServerConfig = z
       .default({ minDelayMs: 10_000, maxDelayMs: 3 * DAY_MS, tickMs: 1_000 }),
     /** How often ntfy's subscribe endpoints send a `keepalive` event (ntfy's default: 45 s). */
     ntfyKeepaliveMs: z.number().int().min(10).max(600_000).default(45_000),
+    /** How often recent revocations are polled; a revoked token's streams close within this. */
+    revocationPollMs: z.number().int().min(50).default(1_000),
     /** Alarms read from the store per page while replaying a stream older than the recent window. */
     replayPageSize: z.number().int().min(1).max(10_000).default(500),
     /** Bytes written per replay write; the socket drains between writes (backpressure). */

@@ -66,6 +66,8 @@ function keysFor(prefix: string) {
     scheduledSeq: `${prefix}scheduled:seq`,
     token: (id: string) => `${prefix}token:${id}`,
     tokens: `${prefix}tokens`,
+    /** Revoked token ids scored by revocation time, so instances learn of revocations by polling one key. */
+    revocations: `${prefix}revocations`,
   };
 }
 
@@ -522,10 +524,14 @@ export class RedisStore implements AlarmStore, TokenStore {
         ((await this.#script(
           this.#redis,
           'tocsinTokenRevoke',
-          [this.#keys.token(id)],
-          [String(at)],
+          [this.#keys.token(id), this.#keys.revocations],
+          [String(at), id],
         )) as unknown as number) === 1,
     );
+  }
+
+  revokedSince(since: number): Promise<string[]> {
+    return this.#run(() => this.#redis.zrangebyscore(this.#keys.revocations, since, '+inf'));
   }
 
   count(): Promise<number> {

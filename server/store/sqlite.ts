@@ -161,6 +161,7 @@ export class SqliteStore implements AlarmStore, TokenStore {
     writeMeta: StatementSync;
     lastIssued: StatementSync;
     timeOf: StatementSync;
+    revokedSince: StatementSync;
     newestBefore: StatementSync;
     tokenById: StatementSync;
   };
@@ -206,6 +207,7 @@ export class SqliteStore implements AlarmStore, TokenStore {
       ),
       lastIssued: this.#db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'alarms'"),
       timeOf: this.#db.prepare('SELECT time FROM alarms WHERE id = ?'),
+      revokedSince: this.#db.prepare('SELECT id FROM tokens WHERE revoked_at >= ?'),
       newestBefore: this.#db.prepare('SELECT max(id) AS id FROM alarms WHERE time < ?'),
       // Looked up on every publish and stream open: compiled once.
       tokenById: this.#db.prepare('SELECT * FROM tokens WHERE id = ?'),
@@ -502,6 +504,12 @@ export class SqliteStore implements AlarmStore, TokenStore {
       .prepare('SELECT * FROM tokens ORDER BY created_at, id')
       .all() as unknown as TokenRow[];
     return rows.map(rowToToken);
+  }
+
+  async revokedSince(since: number): Promise<string[]> {
+    this.#assertOpen();
+    const rows = this.#statements.revokedSince.all(since) as { id: string }[];
+    return rows.map((row) => row.id);
   }
 
   async revoke(id: string, at: number): Promise<boolean> {

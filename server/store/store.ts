@@ -109,5 +109,7 @@ export interface TokenStore {
   get(id: string): Promise<TokenRecord | undefined>;
   list(): Promise<TokenRecord[]>;
   revoke(id: string, at: number): Promise<boolean>;
+  /** Ids of tokens revoked at or after `since` (ms), by any process sharing this store. */
+  revokedSince(since: number): Promise<string[]>;
   count(): Promise<number>;
 }
