@@ -1,44 +1,20 @@
-import type { TokenStore } from '../store/store.ts';
 import type { NtfySubscription } from './subscription.ts';
 
 /**
  * The open ntfy subscriptions of this instance: one keepalive timer for all of them, a per-token cap,
- * closing those of revoked tokens, and closing all on shutdown.
+ * and closing them by token (revocation, see startRevocationCheck) or all at once (shutdown).
  */
 export class NtfyHub {
   readonly #subs = new Set<NtfySubscription>();
   readonly #perToken = new Map<string, number>();
   readonly #timers: NodeJS.Timeout[] = [];
 
-  constructor(options: {
-    keepaliveMs: number;
-    tokens: TokenStore;
-    tokenRecheckMs: number;
-    onError: (error: unknown) => void;
-  }) {
+  constructor(options: { keepaliveMs: number }) {
     const keepalive = setInterval(() => {
       for (const sub of [...this.#subs]) sub.keepalive();
     }, options.keepaliveMs);
-    let checking = false;
-    const revocation = setInterval(() => {
-      if (checking || this.#perToken.size === 0) return;
-      checking = true;
-      void (async () => {
-        try {
-          for (const tokenId of [...this.#perToken.keys()]) {
-            const record = await options.tokens.get(tokenId);
-            if (record === undefined || record.revokedAt !== null) this.closeToken(tokenId);
-          }
-        } catch (error) {
-          options.onError(error);
-        } finally {
-          checking = false;
-        }
-      })();
-    }, options.tokenRecheckMs);
     keepalive.unref();
-    revocation.unref();
-    this.#timers.push(keepalive, revocation);
+    this.#timers.push(keepalive);
   }
 
   get size(): number {
@@ -62,6 +38,10 @@ export class NtfyHub {
     const left = this.streamsOf(tokenId) - 1;
     if (left > 0) this.#perToken.set(tokenId, left);
     else this.#perToken.delete(tokenId);
+  }
+
+  tokenIds(): string[] {
+    return [...this.#perToken.keys()];
   }
 
   closeToken(tokenId: string): void {

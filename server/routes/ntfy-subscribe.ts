@@ -9,6 +9,7 @@ import type { Headers, Query } from '../ntfy/params.ts';
 import { type NtfySubscribeParams, parseSubscribeParams } from '../ntfy/subscribe-params.ts';
 import { type NtfySink, NtfySubscription } from '../ntfy/subscription.ts';
 import { HttpProblem } from '../problem.ts';
+import { startRevocationCheck } from '../revocation.ts';
 import { subscription } from '../topics.ts';
 import { corsHeaders } from './cors.ts';
 
@@ -82,14 +83,20 @@ function wsSink(socket: WebSocket): NtfySink {
  * addressed to a user only ever to that user.
  */
 export async function registerNtfySubscribeRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
-  const hub = new NtfyHub({
-    keepaliveMs: ctx.config.ntfyKeepaliveMs,
-    tokens: ctx.tokens,
-    tokenRecheckMs: ctx.config.tokenRecheckMs,
-    onError: (error) => app.log.warn({ err: error }, 'ntfy token revocation check failed'),
-  });
+  const hub = new NtfyHub({ keepaliveMs: ctx.config.ntfyKeepaliveMs });
+  // The same revocation check as native streams: a revoked token's subscriptions close within a second.
+  const stopRevocationCheck = startRevocationCheck(
+    hub,
+    ctx.tokens,
+    { pollMs: ctx.config.revocationPollMs, sweepMs: ctx.config.tokenRecheckMs, lookbackMs: 5 * 60_000 },
+    ctx.now,
+    (error) => app.log.warn({ err: error }, 'ntfy token revocation check failed'),
+  );
   app.addHook('preClose', async () => hub.closeAll());
-  app.addHook('onClose', async () => hub.stop());
+  app.addHook('onClose', async () => {
+    stopRevocationCheck();
+    hub.stop();
+  });
 
   await app.register(async (scope) => {
     await scope.register(websocket, { options: { maxPayload: 4 * 1024 } });

@@ -206,6 +206,20 @@ describe('ntfy subscribe over HTTP: /json', () => {
     expect((await fetch(`${server.url}/a1/auth`)).status).toBe(401);
   });
 
+  it('a revoked token’s /json and /ws subscriptions close within the revocation poll', async () => {
+    const doomed = await server.token({ user: 'erin', scope: 'subscribe' });
+    const s = await stream('/rv/json', doomed);
+    await s.waitFor((x) => x.events().length > 0, 'open');
+    const socket = new WebSocket(`${server.url.replace('http', 'ws')}/rv/ws`, { headers: bearer(doomed) });
+    open.push({ close: () => socket.terminate() });
+    const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
+    await new Promise<void>((resolve) => socket.on('message', () => resolve()));
+    await server.server.context.tokens.revoke(doomed.split('_')[1] as string, Date.now());
+    await s.waitForEnd(10_000);
+    expect(await closed).toBe(1000);
+    expect((await fetch(`${server.url}/rv/json`, { headers: bearer(doomed) })).status).toBe(401);
+  });
+
   it('accepts ?auth= and Basic auth, as ntfy clients send them', async () => {
     const auth = Buffer.from(`Bearer ${alice}`).toString('base64url');
     const viaQuery = await stream(`/au/json?poll=1&since=all&auth=${auth}`, 'none');
