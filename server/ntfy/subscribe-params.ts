@@ -10,6 +10,8 @@ export interface NtfySubscribeParams {
   /** Answer with what is stored and close (`poll=1`). */
   readonly poll: boolean;
   readonly cursor: CursorRequest;
+  /** ntfy's since=latest: only the newest stored message of each topic. */
+  readonly latest: boolean;
   /** Include pending scheduled messages (`scheduled=1`). */
   readonly scheduled: boolean;
   readonly filter: NtfyFilter;
@@ -54,11 +56,15 @@ export function parseSubscribeParams(
   const scheduled = ntfyBool(readParam(headers, query, ['x-scheduled', 'scheduled', 'sched']), false);
   const since = readParam(headers, query, ['x-since', 'since', 'si']);
   const lastEventId = headers['last-event-id'];
+  const latest = since === 'latest' && (typeof lastEventId !== 'string' || lastEventId.trim() === '');
   return {
     topics,
     poll,
     scheduled,
-    cursor: sinceCursor(since, typeof lastEventId === 'string' ? lastEventId : undefined, poll, parseId, now),
+    latest,
+    cursor: latest
+      ? { kind: 'all' }
+      : sinceCursor(since, typeof lastEventId === 'string' ? lastEventId : undefined, poll, parseId, now),
     filter: parseFilter(headers, query),
   };
 }
@@ -78,12 +84,6 @@ function sinceCursor(
   if (lastEventId === undefined || lastEventId.trim() === '') {
     if (since === undefined) return poll ? { kind: 'all' } : { kind: 'live' };
     if (since === 'none') return { kind: 'live' };
-    if (since === 'latest') {
-      throw new HttpProblem(
-        'bad-request',
-        'since=latest is not supported by this server; use since=<duration> or since=all',
-      );
-    }
     if (GO_DURATION.test(since) && !/^\d+[smhd]$/.test(since)) {
       let ms = 0;
       for (const [, value, unit] of since.matchAll(GO_PART))

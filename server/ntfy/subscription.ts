@@ -153,6 +153,10 @@ export class NtfySubscription {
       after = (await store.checkCursor(cursor.id)).kind === 'unknown' ? null : cursor.id;
     }
     const since = cursor.kind === 'since-time' ? cursor.time : null;
+    if (params.latest) {
+      await this.#replayLatest();
+      return;
+    }
     for (;;) {
       if (this.#closed) return;
       const page = await store.read(after, visibility, pageSize);
@@ -165,6 +169,27 @@ export class NtfySubscription {
         if (this.#o.sink.buffered() > this.#o.replayChunkBytes) await this.#o.sink.drained();
       }
       if (page.length < pageSize) return;
+    }
+  }
+
+  /** since=latest: the newest stored message of each topic (read through once, bounded by retention). */
+  async #replayLatest(): Promise<void> {
+    const { store, visibility, pageSize } = this.#o;
+    const newest = new Map<string, Alarm>();
+    let after: string | null = null;
+    for (;;) {
+      if (this.#closed) return;
+      const page = await store.read(after, visibility, pageSize);
+      for (const alarm of page) {
+        after = alarm.id;
+        if (this.#mine(alarm)) newest.set(alarm.topic as string, alarm);
+      }
+      if (page.length < pageSize) break;
+    }
+    const latest = [...newest.values()].sort((a, b) => store.compareIds(a.id, b.id));
+    for (const alarm of latest) {
+      if (this.#closed) return;
+      this.#write(alarm);
     }
   }
 

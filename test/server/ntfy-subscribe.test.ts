@@ -120,6 +120,13 @@ describe('ntfy subscribe over HTTP: /json', () => {
     expect(await poll('since=1h30m')).toEqual(['a', 'b']);
     expect(await poll(`since=${Math.floor(Date.now() / 1000) + 60}`)).toEqual([]);
     expect(await poll('since=none')).toEqual([]);
+    expect(await poll('since=latest')).toEqual(['b']);
+    await ntfyPublish('s1b', 'x');
+    await ntfyPublish('s1', 'c');
+    await ntfyPublish('s1b', 'y');
+    const latest = await stream('/s1,s1b/json?poll=1&since=latest');
+    await latest.waitForEnd();
+    expect(latest.events().map((e) => e.message)).toEqual(['c', 'y']);
     const bad = await fetch(`${server.url}/s1/json?since=yesterday-ish`, { headers: bearer(alice) });
     expect(bad.status).toBe(400);
     // A live stream without since gets only what comes next (proved by a sentinel).
