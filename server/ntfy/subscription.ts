@@ -15,7 +15,8 @@ export interface NtfySink {
   drained(): Promise<void>;
   /** A keepalive in the sink's own terms (an event for HTTP, a ping for WebSocket). */
   keepalive(now: number): void;
-  close(): void;
+  /** Ends the stream; `abort`: drop what is queued at once (a peer that stopped reading never takes it). */
+  close(abort?: boolean): void;
 }
 
 export interface SubscriptionOptions {
@@ -107,15 +108,15 @@ export class NtfySubscription {
       return;
     }
     if (this.#overSince === null) this.#overSince = now();
-    else if (now() - this.#overSince >= slowConsumerGraceMs) this.close();
+    else if (now() - this.#overSince >= slowConsumerGraceMs) this.close(true);
   }
 
-  close(): void {
+  close(abort = false): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#backlog = [];
     this.#unsubscribe();
-    this.#o.sink.close();
+    this.#o.sink.close(abort);
     this.#onClose?.();
   }
 

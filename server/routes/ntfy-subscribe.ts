@@ -47,8 +47,9 @@ function httpSink(reply: FastifyReply, format: NtfyFormat, topics: readonly stri
       if (!res.writableEnded && !res.destroyed)
         res.write(encodeNtfyEvent(format, controlEvent('keepalive', topics, now)));
     },
-    close() {
-      if (!res.writableEnded && !res.destroyed) res.end();
+    close(abort) {
+      if (abort === true) res.destroy();
+      else if (!res.writableEnded && !res.destroyed) res.end();
     },
   };
 }
@@ -69,8 +70,9 @@ function wsSink(socket: WebSocket): NtfySink {
     keepalive() {
       if (open()) socket.ping();
     },
-    close() {
-      if (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING)
+    close(abort) {
+      if (abort === true) socket.terminate();
+      else if (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING)
         socket.close(NORMAL_CLOSURE);
     },
   };

@@ -424,3 +424,56 @@ describe('ntfy subscribe: ntfy’s documented examples as fixtures', () => {
     }
   });
 });
+
+describe('ntfy subscribe: a subscriber that stops reading', () => {
+  it('is closed after the grace period, while a reading subscriber gets everything', async () => {
+    const slow = await startTestServer({
+      maxMessageBytes: 32 * 1024,
+      maxBufferedBytes: 64 * 1024,
+      slowConsumerGraceMs: 200,
+      ntfyKeepaliveMs: 100,
+      publishRateLimit: { max: 100_000, windowMs: 60_000 },
+    });
+    try {
+      const { connect } = await import('node:net');
+      const port = Number(new URL(slow.url).port);
+      const socket = connect(port, '127.0.0.1');
+      let received = 0;
+      let closed = false;
+      let reading = true;
+      socket.on('data', (chunk) => {
+        received += chunk.length;
+        if (reading) {
+          reading = false;
+          socket.pause(); // read the headers, then stop reading
+        }
+      });
+      socket.on('close', () => {
+        closed = true;
+      });
+      socket.on('error', () => {});
+      socket.write(`GET /slow/json HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${slow.adminToken}\r\n\r\n`);
+      while (received === 0) await new Promise((r) => setTimeout(r, 10));
+      const reader = await LineStream.open(`${slow.url}/slow/json`, { headers: bearer(slow.adminToken) });
+      open.push(reader);
+      await reader.waitFor((x) => x.events().length > 0, 'open');
+      const body = 'y'.repeat(27 * 1024);
+      const sent = 600; // ~16 MB: far beyond the socket buffers of a peer that reads nothing
+      for (let i = 0; i < sent; i++)
+        await slow.publish(slow.adminToken, { topic: 'slow', title: `s${i}`, body });
+      await reader.waitForMessages(sent, 30_000);
+      expect(reader.messages()).toHaveLength(sent);
+      // Past the grace period (keepalives keep the check going), then let the peer read again: a
+      // stream the server gave up on ends; one it kept would go on forever.
+      await new Promise((r) => setTimeout(r, 1_000));
+      socket.resume();
+      const deadline = Date.now() + 15_000;
+      while (!closed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(closed).toBe(true);
+      expect(received).toBeLessThan(sent * body.length);
+      socket.destroy();
+    } finally {
+      await slow.dispose();
+    }
+  }, 60_000);
+});
