@@ -348,7 +348,10 @@ export class RedisStore implements AlarmStore, TokenStore {
       let released = 0;
       for (const [i, id] of ids.entries()) {
         const value = values[i];
-        if (value === null || value === undefined) continue;
+        if (value === null || value === undefined) {
+          // Released meanwhile by another instance (it removes the entry and its due time together).
+          continue;
+        }
         const { id: _id, createdAt: _c, deliverAt: _d, ...alarm } = JSON.parse(value) as ScheduledAlarm;
         const appended = await this.#script(
           this.#redis,
