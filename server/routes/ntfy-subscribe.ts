@@ -117,10 +117,12 @@ export async function registerNtfySubscribeRoutes(app: FastifyInstance, ctx: Ser
       );
       // Throws 403 for a topic the token may not read, exactly as the native stream.
       subscription(principal, params.topics.join(','));
-      if (!params.poll && hub.streamsOf(principal.tokenId) >= ctx.config.maxStreamsPerToken) {
+      // One budget with the native streams: ntfy subscriptions count against the same cap.
+      const open = hub.streamsOf(principal.tokenId) + ctx.registry.streamsOf(principal.tokenId);
+      if (!params.poll && open >= ctx.config.maxStreamsPerToken) {
         throw new HttpProblem(
           'too-many-streams',
-          `this token already has ${ctx.config.maxStreamsPerToken} open ntfy subscriptions`,
+          `this token already has ${ctx.config.maxStreamsPerToken} open streams; close one or use another token`,
           { retryAfter: 30 },
         );
       }

@@ -6,6 +6,7 @@ import { curl } from '../helpers/curl.ts';
 import { LineStream } from '../helpers/line-stream.ts';
 import { type RedisServer, redisUnavailable, startRedis } from '../helpers/redis.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { RawStream } from '../helpers/sse-client.ts';
 
 let server: TestServer;
 let alice: string;
@@ -225,6 +226,26 @@ describe('ntfy subscribe over HTTP: /json', () => {
     await s.waitForEnd(10_000);
     expect(await closed).toBe(1000);
     expect((await fetch(`${server.url}/rv/json`, { headers: bearer(doomed) })).status).toBe(401);
+  });
+
+  it('counts ntfy subscriptions and native streams against one per-token cap', async () => {
+    const capped = await startTestServer({ maxStreamsPerToken: 2 });
+    try {
+      const token = await capped.token({ user: 'frank', scope: 'subscribe' });
+      const native = await RawStream.open(capped.url, { token, topics: ['c'] });
+      open.push(native);
+      await native.waitForEvent('ready');
+      const first = await LineStream.open(`${capped.url}/c/json`, { headers: bearer(token) });
+      open.push(first);
+      await first.waitFor((x) => x.events().length > 0, 'open');
+      const third = await fetch(`${capped.url}/c/json`, { headers: bearer(token) });
+      expect(third.status).toBe(429);
+      expect(((await third.json()) as Problem).code).toBe('too-many-streams');
+      // A poll holds no slot.
+      expect((await fetch(`${capped.url}/c/json?poll=1`, { headers: bearer(token) })).status).toBe(200);
+    } finally {
+      await capped.dispose();
+    }
   });
 
   it('accepts ?auth= and Basic auth, as ntfy clients send them', async () => {
