@@ -6,10 +6,12 @@ import type { ServerContext } from '../context.ts';
 import { CONTENT_TYPES, controlEvent, encodeNtfyEvent, type NtfyFormat } from '../ntfy/encoders.ts';
 import { NtfyHub } from '../ntfy/hub.ts';
 import type { Headers, Query } from '../ntfy/params.ts';
+import { NtfyStreamFormats } from '../ntfy/stream-format.ts';
 import { type NtfySubscribeParams, parseSubscribeParams } from '../ntfy/subscribe-params.ts';
 import { type NtfySink, NtfySubscription } from '../ntfy/subscription.ts';
 import { HttpProblem } from '../problem.ts';
 import { startRevocationCheck } from '../revocation.ts';
+import { openStream } from '../stream.ts';
 import { subscription } from '../topics.ts';
 import { corsHeaders } from './cors.ts';
 
@@ -156,8 +158,30 @@ export async function registerNtfySubscribeRoutes(app: FastifyInstance, ctx: Ser
       });
     };
 
+    const formats = new NtfyStreamFormats({
+      keepaliveMs: ctx.config.ntfyKeepaliveMs,
+      heartbeatMs: ctx.config.heartbeatMs,
+      expiresAfterMs: ctx.config.retention.maxAgeMs,
+    });
+
     for (const format of ['json', 'sse', 'raw'] as const) {
       scope.get(`/:topics/${format}`, { onRequest }, async (request, reply) => {
+        const params = request.ntfySubscribe as NtfySubscribeParams;
+        if (!params.poll && !params.latest && !params.scheduled) {
+          // A live stream: the shared stream core (registry, replay window, backpressure, slow
+          // consumers, heartbeats, revocation, shutdown), with ntfy's wire format.
+          const principal = principalOf(request);
+          return openStream(ctx, request, reply, {
+            principal,
+            visibility: subscription(principal, params.topics.join(',')),
+            cursor: params.cursor,
+            cursorTime: undefined,
+            clientId: null,
+            format: formats.get(format, params.topics, params.filter),
+            headers: corsHeaders(ctx, request),
+          });
+        }
+        // Polls, since=latest and scheduled=1 (one-shot reads around the live part).
         reply.hijack();
         const res = reply.raw;
         res.writeHead(200, {

@@ -84,6 +84,8 @@ describe('ntfy subscribe over HTTP: /json', () => {
     });
     expect(second).toMatchObject({ topic: 'j2', message: 'second', priority: 3 });
     expect(second?.title).toBeUndefined();
+    // A live ntfy stream is one of the core's streams (shared caps, revocation, shutdown).
+    expect(((await (await fetch(`${server.url}/healthz`)).json()) as { streams: number }).streams).toBe(1);
   });
 
   it('sends keepalive events at the configured interval', async () => {
