@@ -153,6 +153,8 @@ export class NtfySubscription {
       // An id this store never issued (another store, or its data was reset): everything retained.
       after = (await store.checkCursor(cursor.id)).kind === 'unknown' ? null : cursor.id;
     }
+    // Start just before the time asked for: the store finds the id, no need to read older alarms.
+    if (cursor.kind === 'since-time') after = await store.cursorBefore(cursor.time);
     const since = cursor.kind === 'since-time' ? cursor.time : null;
     if (params.latest) {
       await this.#replayLatest();
