@@ -12,9 +12,11 @@ import { registerCors } from './routes/cors.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerHistoryRoutes } from './routes/history.ts';
 import { registerNtfyRoutes } from './routes/ntfy.ts';
+import { registerNtfySubscribeRoutes } from './routes/ntfy-subscribe.ts';
 import { registerPublishRoutes } from './routes/publish.ts';
 import { registerPublishRateLimit } from './routes/rate-limit.ts';
 import { registerStreamRoutes } from './routes/stream.ts';
+import { startScheduler } from './scheduler.ts';
 import { openStore } from './store/open.ts';
 import { type AlarmStore, StoreError, type TokenStore } from './store/store.ts';
 import { sseFormat } from './stream-format.ts';
@@ -134,6 +136,10 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): T
     (error) => app.log.warn({ err: error }, 'token revocation check failed'),
   );
 
+  const stopScheduler = startScheduler(store, config.scheduling.tickMs, now, (error) =>
+    app.log.warn({ err: error }, 'releasing scheduled alarms failed; retrying'),
+  );
+
   app.decorateRequest('principal', null);
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const problem = toProblem(error);
@@ -158,6 +164,7 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): T
     registerStreamRoutes(scoped, ctx);
     registerHistoryRoutes(scoped, ctx);
   });
+  app.register(async (ntfySubscribe) => registerNtfySubscribeRoutes(ntfySubscribe, ctx));
   app.register(async (publishing) => {
     await registerPublishRateLimit(publishing, ctx);
     registerPublishRoutes(publishing, ctx);
@@ -175,6 +182,7 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): T
     stopHeartbeat();
     clearInterval(pruneTimer);
     stopRevocationCheck();
+    stopScheduler();
     unsubscribe();
     if (deps.store === undefined) await store.close();
   });

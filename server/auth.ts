@@ -23,13 +23,13 @@ export async function authenticate(
   scope: Scope | 'any',
   options: { allowQueryToken?: boolean } = {},
 ): Promise<Principal> {
-  let presented = presentedToken(request.headers.authorization);
+  let presented = presentedToken(authorizationOf(request));
   if (presented === null && options.allowQueryToken === true) {
     const query = request.query as Record<string, unknown>;
     if (typeof query.access_token === 'string') presented = query.access_token;
   }
   if (presented === null) {
-    throw new HttpProblem('unauthorized', 'send Authorization: Bearer <token>', {
+    throw new HttpProblem('unauthorized', 'send Authorization: Bearer <token> (or Basic, or ?auth=)', {
       challenge: bearerChallenge(),
     });
   }
@@ -47,6 +47,24 @@ export async function authenticate(
   }
   request.principal = principal;
   return principal;
+}
+
+const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
+
+/**
+ * The request's Authorization value: ntfy's `?auth=` (or `?authorization=`) when present, which is
+ * the whole header value base64-encoded (URL or standard alphabet, padding optional) for clients
+ * that cannot send headers (browsers' EventSource and WebSocket, some webhooks); else the header.
+ */
+function authorizationOf(request: FastifyRequest): string | undefined {
+  const query = request.query as Record<string, unknown> | undefined;
+  const raw = [query?.auth, query?.authorization].find((v) => typeof v === 'string' && v.trim() !== '');
+  if (typeof raw !== 'string') return request.headers.authorization;
+  const value = raw.trim();
+  if (!BASE64.test(value)) {
+    throw new HttpProblem('unauthorized', '?auth= must be the base64 of an Authorization header value');
+  }
+  return Buffer.from(value, 'base64').toString('utf8').trim();
 }
 
 /** The principal set by an earlier `authenticate` hook on this route. */

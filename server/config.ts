@@ -90,6 +90,20 @@ export const ServerConfig = z
     pruneIntervalMs: z.number().int().min(100).default(60_000),
     /** How often every token behind an open stream is looked up again (records that vanished). */
     tokenRecheckMs: z.number().int().min(50).default(30_000),
+    /** Scheduled delivery (ntfy's Delay/At/In): how soon and how far ahead, and how often due ones go out. */
+    scheduling: z
+      .object({
+        minDelayMs: z.number().int().min(0).default(10_000),
+        maxDelayMs: z
+          .number()
+          .int()
+          .min(1_000)
+          .default(3 * DAY_MS),
+        tickMs: z.number().int().min(10).max(60_000).default(1_000),
+      })
+      .default({ minDelayMs: 10_000, maxDelayMs: 3 * DAY_MS, tickMs: 1_000 }),
+    /** How often ntfy's subscribe endpoints send a `keepalive` event (ntfy's default: 45 s). */
+    ntfyKeepaliveMs: z.number().int().min(10).max(600_000).default(45_000),
     /** How often recent revocations are polled; a revoked token's streams close within this. */
     revocationPollMs: z.number().int().min(50).default(1_000),
     /** Alarms read from the store per page while replaying a stream older than the recent window. */

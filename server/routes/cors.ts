@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { CLIENT_ID_HEADER, CURSOR_TIME_HEADER } from '../../protocol/index.ts';
 import type { ServerContext } from '../context.ts';
-import { NTFY_HEADERS } from '../ntfy.ts';
+import { NTFY_PARAMS } from '../ntfy/params.ts';
 
 /**
  * CORS for the origins given with `--allow-origin`. Hand-written rather than @fastify/cors: the
@@ -11,15 +11,17 @@ import { NTFY_HEADERS } from '../ntfy.ts';
 
 /** Request headers a browser may send cross-origin (listed: `*` would not cover Authorization). */
 export const CORS_ALLOWED_HEADERS: readonly string[] = [
-  'authorization',
-  'content-type',
-  'last-event-id',
-  // event-source-polyfill and some XHR wrappers send these on every request.
-  'cache-control',
-  'x-requested-with',
-  CLIENT_ID_HEADER,
-  CURSOR_TIME_HEADER,
-  ...Object.values(NTFY_HEADERS).flat(),
+  ...new Set([
+    'authorization',
+    'content-type',
+    'last-event-id',
+    // event-source-polyfill and some XHR wrappers send these on every request.
+    'cache-control',
+    'x-requested-with',
+    CLIENT_ID_HEADER,
+    CURSOR_TIME_HEADER,
+    ...Object.values(NTFY_PARAMS).flat(),
+  ]),
 ];
 
 /** Response headers a cross-origin script needs to read to act on an answer (beyond the safelisted). */
