@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { Alarm } from '../../protocol/index.ts';
+import { createPrivateFile, secureDataDir } from './data-dir-mode.ts';
+import type { StoreLog } from './redis.ts';
 import {
   type AlarmListener,
   type AlarmStore,
@@ -105,6 +106,7 @@ export interface SqliteStoreOptions {
   dataDir: string;
   retention: { maxAgeMs: number; maxCount: number };
   now?: () => number;
+  log?: StoreLog;
 }
 
 /**
@@ -132,12 +134,17 @@ export class SqliteStore implements AlarmStore, TokenStore {
   #closed = false;
 
   constructor(options: SqliteStoreOptions) {
-    mkdirSync(options.dataDir, { recursive: true });
+    const databasePath = join(options.dataDir, DATABASE_FILE);
+    // Owner-only: the files hold private alarms and token hashes. Created so before SQLite touches them.
+    for (const { path, from, to } of secureDataDir(options.dataDir)) {
+      options.log?.warn({ path, from, to }, 'tightened permissions: other users could read this');
+    }
+    createPrivateFile(databasePath);
     this.#now = options.now ?? Date.now;
     this.#retention = options.retention;
     try {
       // timeout: wait for another process's writer (the `token` CLI) instead of failing with SQLITE_BUSY.
-      this.#db = new DatabaseSync(join(options.dataDir, DATABASE_FILE), { timeout: 5_000 });
+      this.#db = new DatabaseSync(databasePath, { timeout: 5_000 });
       this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;');
       this.#db.exec(SCHEMA);
     } catch (error) {
