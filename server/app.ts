@@ -14,6 +14,8 @@ import { registerPublishRoutes } from './routes/publish.ts';
 import { registerPublishRateLimit } from './routes/rate-limit.ts';
 import { registerStreamRoutes } from './routes/stream.ts';
 import { encodeRetry } from './sse.ts';
+import { type DataDirLock, lockDataDir } from './store/data-dir-lock.ts';
+import { secureDataDir } from './store/data-dir-mode.ts';
 import { openStore } from './store/open.ts';
 import { type AlarmStore, StoreError, type TokenStore } from './store/store.ts';
 
@@ -73,7 +75,27 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): T
     // Stale keep-alive sockets are closed on shutdown; open streams are ended by us first (preClose).
     forceCloseConnections: 'idle',
   });
-  const store = deps.store ?? openStore(config, { now: deps.now, log: app.log });
+  // One server per SQLite data dir: a second one would move cursors past alarms it never saw.
+  let lock: DataDirLock | undefined;
+  if (deps.store === undefined && config.redisUrl === undefined) {
+    for (const { path, from, to } of secureDataDir(config.dataDir)) {
+      app.log.warn({ path, from, to }, 'tightened permissions: other users could read this');
+    }
+    lock = lockDataDir(config.dataDir);
+    if (lock.staleFrom !== undefined) {
+      app.log.warn(
+        { dataDir: config.dataDir, previousPid: lock.staleFrom },
+        'the previous server on this data dir did not shut down cleanly; its lock was released when it died',
+      );
+    }
+  }
+  let store: AlarmStore & TokenStore;
+  try {
+    store = deps.store ?? openStore(config, { now: deps.now, log: app.log });
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
   const registry = new Registry();
   const metrics = new Metrics({ bufferedBytes: () => registry.bufferedBytes() });
   const ctx: ServerContext = { config, store, tokens: store, registry, metrics, now };
@@ -126,6 +148,7 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): T
     stopRevocationCheck();
     unsubscribe();
     if (deps.store === undefined) await store.close();
+    lock?.release();
   });
 
   return {

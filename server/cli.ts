@@ -4,6 +4,7 @@ import { NAME_PATTERN } from '../protocol/index.ts';
 import { createServer } from './app.ts';
 import { ConfigError, parseServerConfig, type ServerConfigInput } from './config.ts';
 import { defaultDataDir } from './paths.ts';
+import { DataDirLockError } from './store/data-dir-lock.ts';
 import { openStore } from './store/open.ts';
 import { SCOPES, type Scope, type TokenStore } from './store/store.ts';
 import { mintToken } from './tokens.ts';
@@ -28,6 +29,9 @@ export interface CliIo {
   stderr: (line: string) => void;
   env: NodeJS.ProcessEnv;
 }
+
+/** `serve` on a data dir another server holds (distinct from 1, a failure, and 2, bad usage). */
+export const DATA_DIR_LOCKED_EXIT = 3;
 
 class UsageError extends Error {
   readonly code = 'usage';
@@ -151,9 +155,11 @@ async function serve(
 /** The token commands use the same store as `serve` with the same flags: SQLite, or Redis with --redis-url. */
 async function withTokenStore<T>(
   where: { dataDir: string; redisUrl: string | undefined },
+  io: CliIo,
   fn: (tokens: TokenStore) => Promise<T>,
 ): Promise<T> {
-  const store = openStore(parseServerConfig(where));
+  const log = (details: object, message: string) => io.stderr(`${message}: ${JSON.stringify(details)}`);
+  const store = openStore(parseServerConfig(where), { log: { info: log, warn: log, error: log } });
   try {
     return await fn(store);
   } finally {
@@ -187,7 +193,7 @@ async function token(positionals: string[], values: Record<string, unknown>, io:
               .filter((t) => t !== '');
       const bad = topics?.filter((t) => !NAME_PATTERN.test(t)) ?? [];
       if (bad.length > 0) throw new UsageError(`invalid topic name(s): ${bad.join(', ')}`);
-      const minted = await withTokenStore(where, (tokens) =>
+      const minted = await withTokenStore(where, io, (tokens) =>
         mintToken(tokens, { user, scope: scope as Scope, topics }, Date.now()),
       );
       io.stdout(minted.token);
@@ -197,7 +203,7 @@ async function token(positionals: string[], values: Record<string, unknown>, io:
       return 0;
     }
     case 'list': {
-      const records = await withTokenStore(where, (tokens) => tokens.list());
+      const records = await withTokenStore(where, io, (tokens) => tokens.list());
       io.stdout(['ID', 'USER', 'SCOPE', 'TOPICS', 'CREATED', 'STATUS'].join('\t'));
       for (const r of records) {
         io.stdout(
@@ -216,7 +222,7 @@ async function token(positionals: string[], values: Record<string, unknown>, io:
     case 'revoke': {
       const id = rest[0];
       if (id === undefined) throw new UsageError('token revoke needs the token ID (see token list)');
-      const revoked = await withTokenStore(where, (tokens) => tokens.revoke(id, Date.now()));
+      const revoked = await withTokenStore(where, io, (tokens) => tokens.revoke(id, Date.now()));
       if (!revoked) {
         io.stderr(`no active token with ID ${id}`);
         return 1;
@@ -270,6 +276,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       io.stderr(`tocsin-server: ${(error as Error).message}\n\n${USAGE}`);
       return 2;
+    }
+    if (error instanceof DataDirLockError) {
+      io.stderr(`tocsin-server: ${error.message}`);
+      return DATA_DIR_LOCKED_EXIT;
     }
     if (error instanceof ConfigError) {
       io.stderr(`tocsin-server: ${error.message}`);
