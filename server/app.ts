@@ -1,6 +1,7 @@
 import type { Writable } from 'node:stream';
 import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import { parseServerConfig, type ServerConfig, type ServerConfigInput } from './config.ts';
+import { capConnectionsPerIp } from './connection-cap.ts';
 import type { ServerContext } from './context.ts';
 import { type IntervalTimers, startHeartbeat, systemTimers } from './heartbeat.ts';
 import { Metrics } from './metrics.ts';
@@ -74,7 +75,17 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): T
     trustProxy: config.trustProxy,
     // Stale keep-alive sockets are closed on shutdown; open streams are ended by us first (preClose).
     forceCloseConnections: 'idle',
+    // Slow or stalled requests (headers or body) must not hold sockets: both are bounded. Node checks
+    // them on an interval, kept short so a stalled socket goes within about a second of its deadline.
+    requestTimeout: config.requestTimeoutMs,
+    http: {
+      headersTimeout: config.headersTimeoutMs,
+      connectionsCheckingInterval: Math.min(1_000, Math.ceil(config.headersTimeoutMs / 2)),
+    },
   });
+  capConnectionsPerIp(app.server, config.maxConnectionsPerIp, (address) =>
+    app.log.debug({ address }, 'connection refused: too many open from this address'),
+  );
   // One server per SQLite data dir: a second one would move cursors past alarms it never saw.
   let lock: DataDirLock | undefined;
   if (deps.store === undefined && config.redisUrl === undefined) {
@@ -117,6 +128,9 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): T
       request.log.error({ err: error }, 'request failed');
     }
     if (problem.retryAfter !== undefined) reply.header('retry-after', String(problem.retryAfter));
+    // Refused before its body was read (401, 403, 413…): close rather than wait for a body that may
+    // trickle in forever; keep-alive would otherwise read and discard it for as long as it takes.
+    if (!request.raw.complete) reply.header('connection', 'close');
     return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem.toJSON());
   });
   app.setNotFoundHandler((request, reply) => {

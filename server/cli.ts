@@ -14,6 +14,8 @@ const USAGE = `Usage:
                       [--retry-ms 3000] [--log-level info] [--max-streams-per-token 20]
                       [--max-message-bytes 4096] [--max-buffered-bytes 1048576]
                       [--slow-consumer-grace-ms 5000]
+                      [--headers-timeout-ms 10000] [--request-timeout-ms 30000]
+                      [--max-connections-per-ip 256]
                       [--publish-rate 300/60000] [--retention-days 7] [--retention-count 100000]
                       [--allow-origin ORIGIN]... [--trust-proxy] [--redis-url redis://HOST:6379]
   tocsin-server token create --user NAME --scope subscribe|publish|admin [--topics a,b]
@@ -64,6 +66,9 @@ function serveConfig(
   set('maxBufferedBytes', int('max-buffered-bytes', str('max-buffered-bytes')));
   set('slowConsumerGraceMs', int('slow-consumer-grace-ms', str('slow-consumer-grace-ms')));
   set('maxMessageBytes', int('max-message-bytes', str('max-message-bytes')));
+  set('headersTimeoutMs', int('headers-timeout-ms', str('headers-timeout-ms')));
+  set('requestTimeoutMs', int('request-timeout-ms', str('request-timeout-ms')));
+  set('maxConnectionsPerIp', int('max-connections-per-ip', str('max-connections-per-ip')));
   set('logLevel', str('log-level') as ServerConfigInput['logLevel']);
   set('redisUrl', str('redis-url'));
   set('allowedOrigins', values['allow-origin'] as string[] | undefined);
@@ -253,6 +258,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         'max-buffered-bytes': { type: 'string' },
         'max-message-bytes': { type: 'string' },
         'slow-consumer-grace-ms': { type: 'string' },
+        'headers-timeout-ms': { type: 'string' },
+        'request-timeout-ms': { type: 'string' },
+        'max-connections-per-ip': { type: 'string' },
         'publish-rate': { type: 'string' },
         'retention-days': { type: 'string' },
         'retention-count': { type: 'string' },

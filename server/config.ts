@@ -62,13 +62,26 @@ export const ServerConfig = z
     tokenRecheckMs: z.number().int().min(50).default(30_000),
     /** Alarms read from the store per page while replaying a stream. */
     replayPageSize: z.number().int().min(1).max(10_000).default(500),
+    /** A client must send its request headers within this (slowloris). */
+    headersTimeoutMs: z.number().int().min(100).max(300_000).default(10_000),
+    /**
+     * ...and its whole request, body included, within this. A stream's request is complete once its
+     * headers arrive, so streams are not cut by it.
+     */
+    requestTimeoutMs: z.number().int().min(100).max(600_000).default(30_000),
+    /** Open connections per client address (0: no cap). Behind a proxy every client shares its address. */
+    maxConnectionsPerIp: z.number().int().min(0).default(256),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Web origins allowed to read streams and history from a browser (CORS); '*' allows any. */
     allowedOrigins: z.array(z.string().min(1)).default([]),
     /** Honour X-Forwarded-* from a reverse proxy (nginx). Off unless the server sits behind one. */
     trustProxy: z.boolean().default(false),
   })
-  .strict();
+  .strict()
+  .refine((c) => c.headersTimeoutMs <= c.requestTimeoutMs, {
+    message: 'headersTimeoutMs must not exceed requestTimeoutMs',
+    path: ['headersTimeoutMs'],
+  });
 
 export type ServerConfigInput = z.input<typeof ServerConfig>;
 export type ServerConfig = z.output<typeof ServerConfig>;
