@@ -144,7 +144,9 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): T
   app.register(async (scoped) => {
     registerHealthRoutes(scoped, ctx);
     registerStreamRoutes(scoped, ctx);
-    registerHistoryRoutes(scoped, ctx);
+  });
+  app.register(async (history) => {
+    await registerHistoryRoutes(history, ctx);
   });
   app.register(async (publishing) => {
     await registerPublishRateLimit(publishing, ctx);

@@ -16,6 +16,7 @@ const USAGE = `Usage:
                       [--slow-consumer-grace-ms 5000]
                       [--headers-timeout-ms 10000] [--request-timeout-ms 30000]
                       [--max-connections-per-ip 256]
+                      [--history-rate 120/60000] [--history-concurrency 4/32]
                       [--publish-rate 300/60000] [--retention-days 7] [--retention-count 100000]
                       [--allow-origin ORIGIN]... [--trust-proxy] [--redis-url redis://HOST:6379]
   tocsin-server token create --user NAME --scope subscribe|publish|admin [--topics a,b]
@@ -78,6 +79,18 @@ function serveConfig(
     const match = /^([0-9]+)\/([0-9]+)$/.exec(rate);
     if (match === null) throw new UsageError('--publish-rate is MAX/WINDOW_MS, e.g. 300/60000');
     config.publishRateLimit = { max: Number(match[1]), windowMs: Number(match[2]) };
+  }
+  const historyRate = str('history-rate');
+  if (historyRate !== undefined) {
+    const match = /^([0-9]+)\/([0-9]+)$/.exec(historyRate);
+    if (match === null) throw new UsageError('--history-rate is MAX/WINDOW_MS, e.g. 120/60000');
+    config.historyRateLimit = { max: Number(match[1]), windowMs: Number(match[2]) };
+  }
+  const historyConcurrency = str('history-concurrency');
+  if (historyConcurrency !== undefined) {
+    const match = /^([0-9]+)\/([0-9]+)$/.exec(historyConcurrency);
+    if (match === null) throw new UsageError('--history-concurrency is PER_TOKEN/TOTAL, e.g. 4/32');
+    config.historyConcurrency = { perKey: Number(match[1]), total: Number(match[2]) };
   }
   const days = int('retention-days', str('retention-days'));
   const count = int('retention-count', str('retention-count'));
@@ -261,6 +274,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         'headers-timeout-ms': { type: 'string' },
         'request-timeout-ms': { type: 'string' },
         'max-connections-per-ip': { type: 'string' },
+        'history-rate': { type: 'string' },
+        'history-concurrency': { type: 'string' },
         'publish-rate': { type: 'string' },
         'retention-days': { type: 'string' },
         'retention-count': { type: 'string' },

@@ -47,6 +47,20 @@ export const ServerConfig = z
         windowMs: z.number().int().min(100).default(60_000),
       })
       .default({ max: 300, windowMs: 60_000 }),
+    /** GET /v1/alarms per token: it reads the store, so it is rate limited like publishing. */
+    historyRateLimit: z
+      .object({
+        max: z.number().int().min(1).default(120),
+        windowMs: z.number().int().min(100).default(60_000),
+      })
+      .default({ max: 120, windowMs: 60_000 }),
+    /** GET /v1/alarms responses in progress at once, per token and in total. */
+    historyConcurrency: z
+      .object({
+        perKey: z.number().int().min(1).default(4),
+        total: z.number().int().min(1).default(32),
+      })
+      .default({ perKey: 4, total: 32 }),
     retention: z
       .object({
         maxAgeMs: z
