@@ -4,6 +4,7 @@ import { parseServerConfig, type ServerConfig, type ServerConfigInput } from './
 import { capConnectionsPerIp } from './connection-cap.ts';
 import type { ServerContext } from './context.ts';
 import { type IntervalTimers, startHeartbeat, systemTimers } from './heartbeat.ts';
+import { redactingLoggerOptions } from './log-redaction.ts';
 import { Metrics } from './metrics.ts';
 import { HttpProblem, PROBLEM_CONTENT_TYPE } from './problem.ts';
 import { Registry } from './registry.ts';
@@ -68,6 +69,7 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): T
   const app = Fastify({
     logger: {
       level: config.logLevel,
+      ...redactingLoggerOptions,
       ...(deps.logStream !== undefined && { stream: deps.logStream }),
     },
     // Streams live for days: per-request info logs would be noise; errors are logged by the handler below.
