@@ -75,9 +75,29 @@ end
 return out
 `;
 
-/** KEYS: log, pruned-through. Returns [last-generated-id, pruned-through or nil]. */
+/**
+ * KEYS: log, pruned-through, origin. Returns [last-generated-id, pruned-through or nil, origin or nil].
+ * The origin is the first id this log issued: a cursor below it came from before a data reset (time-
+ * based ids keep growing across a reset, so "newer than the last id" cannot tell). It is recorded the
+ * first time it is known for certain: from the first entry of a log that was never pruned; a log that
+ * was pruned before origins existed gets '0-0' (no claim).
+ */
 const CURSOR = `${LAST_GENERATED}
-return { lastGenerated(KEYS[1]), redis.call('GET', KEYS[2]) }
+local pruned = redis.call('GET', KEYS[2])
+local origin = redis.call('GET', KEYS[3])
+if not origin then
+  if pruned then
+    origin = '0-0'
+    redis.call('SET', KEYS[3], origin)
+  else
+    local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
+    if first then
+      origin = first[1]
+      redis.call('SET', KEYS[3], origin)
+    end
+  end
+end
+return { lastGenerated(KEYS[1]), pruned, origin }
 `;
 
 /**

@@ -59,6 +59,7 @@ function keysFor(prefix: string) {
     /** The newest id retention removed: a cursor below it may have missed alarms. */
     prunedThrough: `${prefix}pruned-through`,
     storeId: `${prefix}store-id`,
+    origin: `${prefix}origin`,
     token: (id: string) => `${prefix}token:${id}`,
     tokens: `${prefix}tokens`,
   };
@@ -155,6 +156,7 @@ export class RedisStore implements AlarmStore, TokenStore {
         const [from] = await this.#script(this.#redis, 'tocsinCursor', [
           this.#keys.log,
           this.#keys.prunedThrough,
+          this.#keys.origin,
         ]);
         if (this.#closed) return; // closed meanwhile: its tail connection is gone already
         this.#tail = new LogTail(this.#tailConnection, this.#keys.log, from as string, {
@@ -164,6 +166,7 @@ export class RedisStore implements AlarmStore, TokenStore {
               await this.#script(this.#tailConnection, 'tocsinCursor', [
                 this.#keys.log,
                 this.#keys.prunedThrough,
+                this.#keys.origin,
               ])
             )[0] as string,
           onLost: (error, cursor) => {
@@ -334,11 +337,15 @@ export class RedisStore implements AlarmStore, TokenStore {
 
   checkCursor(after: string): Promise<CursorCheck> {
     return this.#run(async () => {
-      const [last, prunedThrough] = (await this.#script(this.#redis, 'tocsinCursor', [
+      const [last, prunedThrough, origin] = (await this.#script(this.#redis, 'tocsinCursor', [
         this.#keys.log,
         this.#keys.prunedThrough,
-      ])) as [string, string | null];
+        this.#keys.origin,
+      ])) as [string, string | null, string | null];
       if (compareStreamIds(after, last) > 0) return { kind: 'unknown' };
+      // Older than this log's first id: issued before a data reset (or by another store).
+      if (origin !== null && after !== '0-0' && compareStreamIds(after, origin) < 0)
+        return { kind: 'unknown' };
       if (prunedThrough !== null && compareStreamIds(after, prunedThrough) < 0) {
         return { kind: 'pruned', through: prunedThrough };
       }
