@@ -50,12 +50,15 @@ function keysFor(prefix: string) {
   return {
     /** The alarm log: one stream, every alarm, in id order: replay source and fan-out feed. */
     log: `${prefix}alarms`,
-    /** Per-audience index streams (ids only) so a read touches only what its reader may see. */
+    /** Per-audience indexes (ids only) so a read touches only what its reader may see. */
     userIndex: (user: string) => `${prefix}alarms:user:${user}`,
     topicIndex: (topic: string) => `${prefix}alarms:topic:${topic}`,
     /** Every topic alarm (not addressed to a user), for `?topics=*` readers. */
     allTopicsIndex: `${prefix}alarms:all-topics`,
-    indexes: `${prefix}alarm-indexes`,
+    /** Every index key, kept by earlier versions (retention scanned it); now only emptied. */
+    legacyIndexes: `${prefix}alarm-indexes`,
+    userIndexPrefix: `${prefix}alarms:user:`,
+    topicIndexPrefix: `${prefix}alarms:topic:`,
     /** The newest id retention removed: a cursor below it may have missed alarms. */
     prunedThrough: `${prefix}pruned-through`,
     storeId: `${prefix}store-id`,
@@ -299,17 +302,21 @@ export class RedisStore implements AlarmStore, TokenStore {
 
   append(alarm: NewAlarm): Promise<Alarm> {
     // A user's alarm is that user's alone (whatever its topic); otherwise it belongs to its topic.
-    const indexes =
+    const own =
       alarm.user !== undefined
-        ? [this.#keys.userIndex(alarm.user)]
-        : [this.#keys.topicIndex(alarm.topic as string), this.#keys.allTopicsIndex];
+        ? this.#keys.userIndex(alarm.user)
+        : this.#keys.topicIndex(alarm.topic as string);
     return this.#run(async () => {
       // Resolves once Redis executed the script, i.e. after its AOF write (and fsync, with `always`).
       const id = (await this.#script(
         this.#redis,
         'tocsinAppend',
-        [this.#keys.log, this.#keys.indexes, ...indexes],
-        [this.#now === undefined ? '' : String(this.#now()), encodeAlarm(alarm)],
+        [this.#keys.log, this.#keys.allTopicsIndex, own],
+        [
+          this.#now === undefined ? '' : String(this.#now()),
+          encodeAlarm(alarm),
+          alarm.user === undefined ? '1' : '0',
+        ],
       )) as unknown as string;
       return { ...alarm, id, time: streamIdTime(id) };
     });
@@ -376,8 +383,14 @@ export class RedisStore implements AlarmStore, TokenStore {
           (await this.#script(
             this.#redis,
             'tocsinPrune',
-            [this.#keys.log, this.#keys.prunedThrough, this.#keys.indexes],
-            [cutoff > 0 ? String(cutoff) : '', this.#retention.maxCount, PRUNE_CHUNK],
+            [this.#keys.log, this.#keys.prunedThrough, this.#keys.allTopicsIndex, this.#keys.legacyIndexes],
+            [
+              cutoff > 0 ? String(cutoff) : '',
+              this.#retention.maxCount,
+              PRUNE_CHUNK,
+              this.#keys.userIndexPrefix,
+              this.#keys.topicIndexPrefix,
+            ],
           )) as [number, number],
       );
       removed += n;
