@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, type TocsinServer } from '../../server/app.ts';
 import { DataDirLockError } from '../../server/store/data-dir-lock.ts';
+import { forkServer } from '../desktop/fork-server.ts';
 import { runServerCli, type ServerProcess, spawnServer } from '../helpers/process.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
@@ -72,6 +73,19 @@ describe('the SQLite data dir lock', () => {
     const third = await spawnServer(dataDir);
     procs.push(third);
     expect(third.stderr).not.toContain('did not shut down cleanly');
+  });
+
+  it("the desktop app's embedded server reports data-dir-locked to the app instead of crashing", async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'tocsin-lock-'));
+    procs.push(await spawnServer(dataDir));
+    const child = forkServer()({ host: '127.0.0.1', port: 0, dataDir, user: 'me' });
+    const messages: unknown[] = [];
+    child.onMessage((message) => messages.push(message));
+    const code = await new Promise<number | null>((resolve) => child.onExit(resolve));
+    expect(code).toBe(1);
+    expect(messages).toEqual([
+      { type: 'failed', code: 'data-dir-locked', message: expect.stringContaining('another tocsin-server') },
+    ]);
   });
 
   it('in one process: the second createServer throws data-dir-locked until the first closes', async () => {
