@@ -6,12 +6,12 @@ import type { Alarm } from '../../protocol/index.ts';
 import { authenticate, principalOf } from '../auth.ts';
 import { ConcurrencyGate } from '../concurrency-gate.ts';
 import type { ServerContext } from '../context.ts';
+import { cursorOf } from '../cursor.ts';
 import { HttpProblem } from '../problem.ts';
 import type { Visibility } from '../store/store.ts';
 import { subscription } from '../topics.ts';
 import { parseInput } from '../validation.ts';
 import { corsHeaders } from './cors.ts';
-import { requestedCursor } from './stream.ts';
 
 export const MAX_HISTORY_LIMIT = 1000;
 /** Alarms read from the store and serialised at a time: the memory one response holds. */
@@ -77,7 +77,14 @@ export async function registerHistoryRoutes(app: FastifyInstance, ctx: ServerCon
       const principal = principalOf(request);
       const query = parseInput(HistoryQuery, request.query, 'query');
       const visibility = subscription(principal, query.topics);
-      const after = requestedCursor(ctx, request);
+      // History pages from the oldest retained alarm unless a cursor says where to start.
+      const cursor = cursorOf(request, (raw) => ctx.store.parseId(raw), ctx.now());
+      const after =
+        cursor.kind === 'after'
+          ? cursor.id
+          : cursor.kind === 'since-time'
+            ? await ctx.store.cursorBefore(cursor.time)
+            : null;
       const entered = gate.enter(principal.tokenId);
       if ('refused' in entered) {
         throw entered.refused === 'key'

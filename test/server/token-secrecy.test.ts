@@ -41,7 +41,8 @@ describe('token checks leak nothing', () => {
       const { token } = await mintToken(store, { user: 'a', scope: 'admin', topics: null }, 0);
       const revoked = await mintToken(store, { user: 'b', scope: 'admin', topics: null }, 0);
       await store.revoke(revoked.record.id, 1);
-      const [, id, secret] = token.split('_') as [string, string, string];
+      // The secret is base64url: it may contain '_' itself.
+      const [, id, secret] = /^tcs_([0-9a-f]{12})_(.+)$/.exec(token) as unknown as [string, string, string];
       const wrongSecret = `tcs_${id}_${secret.slice(0, -1)}${secret.endsWith('A') ? 'B' : 'A'}`;
       const unknownId = `tcs_${id === '000000000000' ? '111111111111' : '000000000000'}_${secret}`;
       const cost = async (presented: string) => {
@@ -65,7 +66,7 @@ describe('token checks leak nothing', () => {
   it('never logs a token, at trace level, whatever the request looks like', async () => {
     server = await startTestServer({ logLevel: 'trace', headersTimeoutMs: 300, requestTimeoutMs: 600 });
     const token = server.adminToken;
-    const secret = token.split('_')[2] as string;
+    const secret = (/^tcs_[0-9a-f]{12}_(.+)$/.exec(token) as RegExpExecArray)[1] as string;
     const basic = Buffer.from(`:${token}`).toString('base64');
     // Malformed requests: Node's parser error keeps the raw bytes, Authorization header included.
     for (const head of [
