@@ -88,7 +88,7 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): T
       connectionsCheckingInterval: Math.min(1_000, Math.ceil(config.headersTimeoutMs / 2)),
     },
   });
-  capConnectionsPerIp(app.server, config.maxConnectionsPerIp, (address) =>
+  capConnectionsPerIp(app.server, config.maxConnectionsPerIp ?? (config.trustProxy ? 0 : 256), (address) =>
     app.log.debug({ address }, 'connection refused: too many open from this address'),
   );
   // One server per SQLite data dir: a second one would move cursors past alarms it never saw.

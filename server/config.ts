@@ -89,8 +89,11 @@ export const ServerConfig = z
      * headers arrive, so streams are not cut by it.
      */
     requestTimeoutMs: z.number().int().min(100).max(600_000).default(30_000),
-    /** Open connections per client address (0: no cap). Behind a proxy every client shares its address. */
-    maxConnectionsPerIp: z.number().int().min(0).default(256),
+    /**
+     * Open connections per client address (0: no cap). Default 256, or none with trustProxy: behind
+     * a proxy every connection comes from the proxy, so the proxy must cap per client instead.
+     */
+    maxConnectionsPerIp: z.number().int().min(0).optional(),
     /** Bytes written per replay write; the socket drains between writes (backpressure). */
     replayPageBytes: z
       .number()

@@ -104,4 +104,12 @@ describe('slow and stalled requests', () => {
     }
     expect(again?.received).toMatch(/^HTTP\/1\.1 200 /);
   }, 60_000);
+
+  it('behind a proxy (--trust-proxy) leaves the cap to the proxy unless one is set', async () => {
+    server = await startTestServer({ trustProxy: true });
+    for (let i = 0; i < 260; i++) await open();
+    const last = await open();
+    last.write('GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n');
+    await last.waitFor(/^HTTP\/1\.1 200 /, 10_000);
+  }, 60_000);
 });
