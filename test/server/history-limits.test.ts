@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { get, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -22,19 +23,21 @@ const history = (token: string, query = '') =>
   });
 
 /** A real SQLite store whose history reads wait at a gate the test opens: requests stay in flight. */
-async function gatedStore() {
+async function gatedStore(openAtOnce = false) {
   storeDir = await mkdtemp(join(tmpdir(), 'tocsin-gated-'));
   const real = openStore({ dataDir: storeDir, retention: { maxAgeMs: 86_400_000, maxCount: 1_000 } });
   let open!: () => void;
   const gate = new Promise<void>((resolve) => {
     open = resolve;
   });
-  const state = { waiting: 0, open };
+  const state = { waiting: 0, open, limits: [] as number[] };
+  if (openAtOnce) open();
   const store = new Proxy(real, {
     get(target, key, receiver) {
       if (key === 'read') {
         return async (...args: Parameters<AlarmStore['read']>) => {
           state.waiting++;
+          state.limits.push(args[2]);
           await gate;
           return target.read(...args);
         };
@@ -126,4 +129,62 @@ describe('GET /v1/alarms limits', () => {
     expect(await empty.json()).toEqual({ alarms: [], next: null });
     expect((await history(server.adminToken, '&limit=1001')).status).toBe(400);
   }, 60_000);
+
+  it('writes a large history page by page, and stops reading the store while the client does not read', async () => {
+    const gated = await gatedStore(true);
+    try {
+      server = await startTestServer({
+        maxMessageBytes: 64 * 1024,
+        publishRateLimit: { max: 10_000, windowMs: 60_000 },
+        deps: { store: gated.store },
+      });
+      const big = 'x'.repeat(60 * 1024);
+      for (let i = 0; i < 1000; i += 50) {
+        await Promise.all(
+          Array.from({ length: 50 }, (_, j) =>
+            (server as TestServer).publish((server as TestServer).adminToken, {
+              title: `n${i + j}`,
+              topic: 'ops',
+              body: big,
+            }),
+          ),
+        );
+      }
+      gated.state.limits.length = 0;
+      // A client that asks for 60 MB of history and does not read it.
+      const response = await new Promise<IncomingMessage>((resolve, reject) => {
+        get(
+          `${(server as TestServer).url}/v1/alarms?topics=*&limit=1000`,
+          { headers: { authorization: `Bearer ${(server as TestServer).adminToken}` } },
+          (res) => {
+            res.pause();
+            resolve(res);
+          },
+        ).on('error', reject);
+      });
+      expect(response.statusCode).toBe(200);
+      // The server reads pages until the socket stops taking them, then waits.
+      let seen = -1;
+      while (seen !== gated.state.limits.length) {
+        seen = gated.state.limits.length;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+      expect(Math.max(...gated.state.limits)).toBeLessThanOrEqual(100);
+      expect(gated.state.limits.length).toBeLessThan(10);
+
+      // Reading resumes the pages; the body is the whole, valid answer.
+      const chunks: Buffer[] = [];
+      for await (const chunk of response) chunks.push(chunk as Buffer);
+      const parsed = HistoryResponse.parse(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+      expect(parsed.alarms).toHaveLength(1000);
+      expect(new Set(parsed.alarms.map((a) => a.title))).toEqual(
+        new Set(Array.from({ length: 1000 }, (_, i) => `n${i}`)),
+      );
+      expect(gated.state.limits.length).toBe(10);
+    } finally {
+      await server?.dispose();
+      server = undefined;
+      await gated.close();
+    }
+  }, 120_000);
 });
