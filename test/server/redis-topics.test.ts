@@ -95,4 +95,38 @@ describe.skipIf(skip !== null)('Redis: per-topic structures are bounded', () => 
       db2.disconnect();
     }
   }, 60_000);
+
+  it('keeps reading and pruning data written by the previous layout (stream indexes, a registry set)', async () => {
+    const old = new Redis(redis.url(3));
+    const json = (fields: Record<string, unknown>) =>
+      JSON.stringify({ title: 'old', priority: 3, tags: [], ...fields });
+    try {
+      await old.xadd('tocsin:alarms', '1000-1', 'a', json({ topic: 'legacy' }));
+      await old.xadd('tocsin:alarms:topic:legacy', '1000-1', 'i', '');
+      await old.xadd('tocsin:alarms:all-topics', '1000-1', 'i', '');
+      await old.xadd('tocsin:alarms', '1000-2', 'a', json({ user: 'ulla' }));
+      await old.xadd('tocsin:alarms:user:ulla', '1000-2', 'i', '');
+      await old.sadd(
+        'tocsin:alarm-indexes',
+        'tocsin:alarms:topic:legacy',
+        'tocsin:alarms:all-topics',
+        'tocsin:alarms:user:ulla',
+      );
+      const store = open(3);
+      const legacy = { user: 'ulla', topics: ['legacy'] };
+      expect((await store.read(null, legacy, 10)).map((a) => a.id)).toEqual(['1000-1', '1000-2']);
+      const fresh = await store.append(alarm('legacy', 1));
+      expect(await old.type('tocsin:alarms:topic:legacy')).toBe('stream');
+      expect((await store.read('1000-2', legacy, 10)).map((a) => a.id)).toEqual([fresh.id]);
+
+      // Both old alarms are older than the retention age.
+      expect(await store.prune(Date.now())).toBe(2);
+      expect((await store.read(null, legacy, 10)).map((a) => a.id)).toEqual([fresh.id]);
+      expect(await old.exists('tocsin:alarms:user:ulla')).toBe(0);
+      expect(await old.sismember('tocsin:alarm-indexes', 'tocsin:alarms:user:ulla')).toBe(0);
+      expect(await old.xlen('tocsin:alarms:topic:legacy')).toBe(1);
+    } finally {
+      old.disconnect();
+    }
+  }, 30_000);
 });
