@@ -16,6 +16,7 @@ import {
   type TokenStore,
   type Visibility,
 } from './store.ts';
+import { WriteHealth } from './write-health.ts';
 
 /** What the store reports about its connection (pino's logger fits). */
 export interface StoreLog {
@@ -63,6 +64,8 @@ function keysFor(prefix: string) {
     prunedThrough: `${prefix}pruned-through`,
     storeId: `${prefix}store-id`,
     origin: `${prefix}origin`,
+    /** Written by health checks while Redis refuses writes, to notice when it accepts them again. */
+    writeProbe: `${prefix}write-probe`,
     token: (id: string) => `${prefix}token:${id}`,
     tokens: `${prefix}tokens`,
     /** Revoked token ids scored by revocation time, so instances learn of revocations by polling one key. */
@@ -112,6 +115,8 @@ export class RedisStore implements AlarmStore, TokenStore {
   #connectionLost = false;
   #closed = false;
   #persistenceChecked = false;
+  /** Redis answering writes with an error (out of memory, MISCONF, READONLY): health reports it. */
+  readonly #writes: WriteHealth;
   /** Settles once the first connection attempt succeeded or failed. */
   readonly #firstAttempt: Promise<void>;
   #settleFirstAttempt: () => void = () => {};
@@ -121,6 +126,7 @@ export class RedisStore implements AlarmStore, TokenStore {
     this.#retention = options.retention;
     this.#now = options.now;
     this.#log = options.log ?? silent;
+    this.#writes = new WriteHealth(this.#log);
     this.#address = new URL(options.url).host;
     this.#firstAttempt = new Promise((resolve) => {
       this.#settleFirstAttempt = resolve;
@@ -310,15 +316,17 @@ export class RedisStore implements AlarmStore, TokenStore {
         : this.#keys.topicIndex(alarm.topic as string);
     return this.#run(async () => {
       // Resolves once Redis executed the script, i.e. after its AOF write (and fsync, with `always`).
-      const id = (await this.#script(
-        this.#redis,
-        'tocsinAppend',
-        [this.#keys.log, this.#keys.allTopicsIndex, own],
-        [
-          this.#now === undefined ? '' : String(this.#now()),
-          encodeAlarm(alarm),
-          alarm.user === undefined ? '1' : '0',
-        ],
+      const id = (await this.#writing(
+        this.#script(
+          this.#redis,
+          'tocsinAppend',
+          [this.#keys.log, this.#keys.allTopicsIndex, own],
+          [
+            this.#now === undefined ? '' : String(this.#now()),
+            encodeAlarm(alarm),
+            alarm.user === undefined ? '1' : '0',
+          ],
+        ),
       )) as unknown as string;
       return { ...alarm, id, time: streamIdTime(id) };
     });
@@ -425,7 +433,28 @@ export class RedisStore implements AlarmStore, TokenStore {
     if (this.#tailConnection.status !== 'ready') {
       return { ready: false, reason: 'fan-out from Redis interrupted; reconnecting' };
     }
-    return { ready: true };
+    // While writes are refused, one small write (at most once a second) notices the recovery; its
+    // outcome shows in the next health check.
+    if (this.#writes.probeDue()) {
+      void this.#writing(this.#redis.set(this.#keys.writeProbe, String(Date.now()))).catch(() => {});
+    }
+    const reason = this.#writes.reason;
+    return reason === undefined ? { ready: true } : { ready: false, reason };
+  }
+
+  /**
+   * A write's outcome, for health: an error Redis answered with (it is up but refuses to write)
+   * marks the store unable to write; a lost connection is reported by the connection state instead.
+   */
+  async #writing<T>(write: Promise<T>): Promise<T> {
+    try {
+      const result = await write;
+      this.#writes.succeeded();
+      return result;
+    } catch (error) {
+      if ((error as Error).name === 'ReplyError') this.#writes.failed(error);
+      throw error;
+    }
   }
 
   async close(): Promise<void> {

@@ -16,6 +16,7 @@ import {
   type TokenStore,
   type Visibility,
 } from './store.ts';
+import { WriteHealth } from './write-health.ts';
 
 export const DATABASE_FILE = 'tocsin.sqlite';
 
@@ -135,9 +136,8 @@ export class SqliteStore implements AlarmStore, TokenStore {
   #pending: Pending[] = [];
   #flushScheduled = false;
   #closed = false;
-  readonly #log: StoreLog | undefined;
-  /** Set from the first failed write until one succeeds: health reports it, the log says it once. */
-  #writeFailure: { since: number; message: string; failures: number; probedAt: number } | undefined;
+  /** From the first failed write until one succeeds: health reports it, the log says it once. */
+  readonly #writes: WriteHealth;
 
   constructor(options: SqliteStoreOptions) {
     const databasePath = join(options.dataDir, DATABASE_FILE);
@@ -148,7 +148,7 @@ export class SqliteStore implements AlarmStore, TokenStore {
     createPrivateFile(databasePath);
     this.#now = options.now ?? Date.now;
     this.#retention = options.retention;
-    this.#log = options.log;
+    this.#writes = new WriteHealth(options.log);
     try {
       // timeout: wait for another process's writer (the `token` CLI) instead of failing with SQLITE_BUSY.
       this.#db = new DatabaseSync(databasePath, { timeout: 5_000 });
@@ -248,11 +248,11 @@ export class SqliteStore implements AlarmStore, TokenStore {
       const failure = new StoreError('unavailable', `could not store alarms: ${String(error)}`, {
         cause: error,
       });
-      this.#writeFailed(error);
+      this.#writes.failed(error);
       for (const p of batch) p.reject(failure);
       return;
     }
-    this.#writeSucceeded();
+    this.#writes.succeeded();
     // Durable now: acknowledge, then fan out in id order.
     for (let i = 0; i < batch.length; i++) batch[i]?.resolve(stored[i] as Alarm);
     for (const alarm of stored) {
@@ -346,49 +346,18 @@ export class SqliteStore implements AlarmStore, TokenStore {
 
   health(): StoreHealth {
     if (this.#closed) return { ready: false, reason: 'store closed' };
-    if (this.#writeFailure !== undefined) this.#probeWrite();
-    if (this.#writeFailure !== undefined) {
-      return { ready: false, reason: `the store cannot write: ${this.#writeFailure.message}` };
+    // While writes fail, one small write (at most once a second) shows the recovery without traffic:
+    // a load balancer may be sending the alarms elsewhere meanwhile.
+    if (this.#writes.probeDue()) {
+      try {
+        this.#statements.writeMeta.run('write_probe', String(Date.now()));
+        this.#writes.succeeded();
+      } catch (error) {
+        this.#writes.failed(error);
+      }
     }
-    return { ready: true };
-  }
-
-  #writeFailed(error: unknown): void {
-    const message = error instanceof Error ? error.message : String(error);
-    if (this.#writeFailure !== undefined) {
-      this.#writeFailure.failures++;
-      return;
-    }
-    const now = Date.now();
-    this.#writeFailure = { since: now, message, failures: 1, probedAt: now };
-    this.#log?.error({ err: error }, 'the store cannot write (disk full?): alarms are refused until it can');
-  }
-
-  #writeSucceeded(): void {
-    const failure = this.#writeFailure;
-    if (failure === undefined) return;
-    this.#writeFailure = undefined;
-    this.#log?.warn(
-      { failedForMs: Date.now() - failure.since, failedWrites: failure.failures },
-      'the store can write again',
-    );
-  }
-
-  /**
-   * While writes fail, a health check tries one small write (at most once a second), so the store
-   * reports its recovery even when no alarm arrives: a load balancer may be routing them elsewhere.
-   */
-  #probeWrite(): void {
-    const failure = this.#writeFailure;
-    if (failure === undefined || Date.now() - failure.probedAt < 1_000) return;
-    failure.probedAt = Date.now();
-    try {
-      this.#statements.writeMeta.run('write_probe', String(failure.probedAt));
-    } catch (error) {
-      this.#writeFailed(error);
-      return;
-    }
-    this.#writeSucceeded();
+    const reason = this.#writes.reason;
+    return reason === undefined ? { ready: true } : { ready: false, reason };
   }
 
   async close(): Promise<void> {
