@@ -19,6 +19,7 @@ beforeAll(async () => {
   server = await startTestServer({
     publishRateLimit: { max: 1_000_000, windowMs: 60_000 },
     maxStreamsPerToken: 1_000,
+    historyRateLimit: { max: 1_000_000, windowMs: 60_000 },
     logLevel: 'info',
   });
   tokens = {
@@ -230,6 +231,19 @@ describe('fuzzing the publish and stream endpoints', () => {
         } finally {
           abort.abort();
         }
+      }),
+      { numRuns: RUNS },
+    );
+  }, 120_000);
+
+  it('GET /v1/alarms: never 5xx, a JSON page or a problem+json error', async () => {
+    await fc.assert(
+      fc.asyncProperty(authorization, extraHeaders, queryString, async (auth, extra, query) => {
+        const response = await fetch(`${server.url}/v1/alarms?${query}`, {
+          headers: headersOf({ authorization: auth, extra }),
+        });
+        const text = await expectWellFormedAnswer(response);
+        if (response.status === 200) expect(JSON.parse(text)).toHaveProperty('alarms');
       }),
       { numRuns: RUNS },
     );
