@@ -77,14 +77,8 @@ export async function registerHistoryRoutes(app: FastifyInstance, ctx: ServerCon
       const principal = principalOf(request);
       const query = parseInput(HistoryQuery, request.query, 'query');
       const visibility = subscription(principal, query.topics);
-      // History pages from the oldest retained alarm unless a cursor says where to start.
+      // Parsed (400 for a bad cursor) before taking a slot; every store read happens inside one.
       const cursor = cursorOf(request, (raw) => ctx.store.parseId(raw), ctx.now());
-      const after =
-        cursor.kind === 'after'
-          ? cursor.id
-          : cursor.kind === 'since-time'
-            ? await ctx.store.cursorBefore(cursor.time)
-            : null;
       const entered = gate.enter(principal.tokenId);
       if ('refused' in entered) {
         throw entered.refused === 'key'
@@ -100,6 +94,13 @@ export async function registerHistoryRoutes(app: FastifyInstance, ctx: ServerCon
       // Released when the response ends or the client goes away, whichever comes first.
       reply.raw.once('close', entered.release);
       try {
+        // History pages from the oldest retained alarm unless a cursor says where to start.
+        const after =
+          cursor.kind === 'after'
+            ? cursor.id
+            : cursor.kind === 'since-time'
+              ? await ctx.store.cursorBefore(cursor.time)
+              : null;
         const first = await ctx.store.read(after, visibility, Math.min(HISTORY_PAGE, query.limit));
         const body = historyBody(ctx, first, visibility, query.limit);
         return reply.headers(corsHeaders(ctx, request)).type('application/json; charset=utf-8').send(body);
