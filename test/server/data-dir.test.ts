@@ -66,7 +66,8 @@ describe('the SQLite data dir lock', () => {
     await first.kill('SIGKILL');
     const second = await spawnServer(dataDir);
     procs.push(second);
-    expect(second.stderr).toContain('did not shut down cleanly');
+    // The log line travels on stderr, the listening line on stdout: either may arrive first.
+    await expect.poll(() => second.stderr, { timeout: 10_000 }).toContain('did not shut down cleanly');
     expect(second.stderr).toContain(`"previousPid":${firstPid}`);
     // A clean stop leaves nothing to report.
     await second.kill('SIGTERM');
