@@ -20,6 +20,8 @@ const octal = (mode: number) => (mode & 0o777).toString(8).padStart(3, '0');
  */
 export function secureDataDir(dir: string): Tightened[] {
   mkdirSync(dir, { recursive: true, mode: DIR_MODE });
+  // Windows has ACLs, not mode bits (chmod only toggles read-only): the user profile dir protects it.
+  if (process.platform === 'win32') return [];
   const changed: Tightened[] = [];
   const tighten = (path: string, wanted: number) => {
     const mode = statSync(path).mode & 0o777;
