@@ -84,6 +84,9 @@ function command(
         '10000000',
         '--publish-rate',
         '1000000000/1000',
+        // Every bench client connects from loopback.
+        '--max-connections-per-ip',
+        '0',
       ];
       if (spec.name === 'tocsin-redis') {
         if (redisUrl === undefined) throw new Error('tocsin-redis needs a Redis URL');

@@ -1,8 +1,10 @@
 import type { Writable } from 'node:stream';
 import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import { parseServerConfig, type ServerConfig, type ServerConfigInput } from './config.ts';
+import { capConnectionsPerIp } from './connection-cap.ts';
 import type { ServerContext } from './context.ts';
 import { type IntervalTimers, startHeartbeat, systemTimers } from './heartbeat.ts';
+import { redactingLoggerOptions } from './log-redaction.ts';
 import { Metrics } from './metrics.ts';
 import { HttpProblem, PROBLEM_CONTENT_TYPE } from './problem.ts';
 import { RecentAlarms } from './recent-alarms.ts';
@@ -17,6 +19,8 @@ import { registerPublishRoutes } from './routes/publish.ts';
 import { registerPublishRateLimit } from './routes/rate-limit.ts';
 import { registerStreamRoutes } from './routes/stream.ts';
 import { startScheduler } from './scheduler.ts';
+import { type DataDirLock, lockDataDir } from './store/data-dir-lock.ts';
+import { secureDataDir } from './store/data-dir-mode.ts';
 import { openStore } from './store/open.ts';
 import { type AlarmStore, StoreError, type TokenStore } from './store/store.ts';
 import { sseFormat } from './stream-format.ts';
@@ -71,6 +75,7 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): T
   const app = Fastify({
     logger: {
       level: config.logLevel,
+      ...redactingLoggerOptions,
       ...(deps.logStream !== undefined && { stream: deps.logStream }),
     },
     // Streams live for days: per-request info logs would be noise; errors are logged by the handler below.
@@ -78,8 +83,38 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): T
     trustProxy: config.trustProxy,
     // Stale keep-alive sockets are closed on shutdown; open streams are ended by us first (preClose).
     forceCloseConnections: 'idle',
+    // Slow or stalled requests (headers or body) must not hold sockets: both are bounded. Node checks
+    // them on an interval, kept short so a stalled socket goes within about a second of its deadline.
+    requestTimeout: config.requestTimeoutMs,
+    http: {
+      headersTimeout: config.headersTimeoutMs,
+      connectionsCheckingInterval: Math.min(1_000, Math.ceil(config.headersTimeoutMs / 2)),
+    },
   });
-  const store = deps.store ?? openStore(config, { now: deps.now, log: app.log });
+  capConnectionsPerIp(app.server, config.maxConnectionsPerIp ?? (config.trustProxy ? 0 : 256), (address) =>
+    app.log.debug({ address }, 'connection refused: too many open from this address'),
+  );
+  // One server per SQLite data dir: a second one would move cursors past alarms it never saw.
+  let lock: DataDirLock | undefined;
+  if (deps.store === undefined && config.redisUrl === undefined) {
+    for (const { path, from, to } of secureDataDir(config.dataDir)) {
+      app.log.warn({ path, from, to }, 'tightened permissions: other users could read this');
+    }
+    lock = lockDataDir(config.dataDir);
+    if (lock.staleFrom !== undefined) {
+      app.log.warn(
+        { dataDir: config.dataDir, previousPid: lock.staleFrom },
+        'the previous server on this data dir did not shut down cleanly; its lock was released when it died',
+      );
+    }
+  }
+  let store: AlarmStore & TokenStore;
+  try {
+    store = deps.store ?? openStore(config, { now: deps.now, log: app.log });
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
   const registry = new Registry();
   const metrics = new Metrics({ bufferedBytes: () => registry.bufferedBytes() });
   const sse = sseFormat(config.retryMs);
@@ -147,6 +182,9 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): T
       request.log.error({ err: error }, 'request failed');
     }
     reply.headers(problem.headers());
+    // Refused before its body was read (401, 403, 413…): close rather than wait for a body that may
+    // trickle in forever; keep-alive would otherwise read and discard it for as long as it takes.
+    if (!request.raw.complete) reply.header('connection', 'close');
     return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem.toJSON());
   });
   app.setNotFoundHandler((request, reply) => {
@@ -162,7 +200,9 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): T
   app.register(async (scoped) => {
     registerHealthRoutes(scoped, ctx);
     registerStreamRoutes(scoped, ctx);
-    registerHistoryRoutes(scoped, ctx);
+  });
+  app.register(async (history) => {
+    await registerHistoryRoutes(history, ctx);
   });
   app.register(async (ntfySubscribe) => registerNtfySubscribeRoutes(ntfySubscribe, ctx));
   app.register(async (publishing) => {
@@ -185,6 +225,7 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): T
     stopScheduler();
     unsubscribe();
     if (deps.store === undefined) await store.close();
+    lock?.release();
   });
 
   return {

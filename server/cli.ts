@@ -4,6 +4,7 @@ import { NAME_PATTERN } from '../protocol/index.ts';
 import { createServer } from './app.ts';
 import { ConfigError, parseServerConfig, type ServerConfigInput } from './config.ts';
 import { defaultDataDir } from './paths.ts';
+import { DataDirLockError } from './store/data-dir-lock.ts';
 import { openStore } from './store/open.ts';
 import { SCOPES, type Scope, type TokenStore } from './store/store.ts';
 import { mintToken, RECIPIENT_PATTERN } from './tokens.ts';
@@ -13,6 +14,9 @@ const USAGE = `Usage:
                       [--retry-ms 3000] [--log-level info] [--max-streams-per-token 20]
                       [--max-message-bytes 4096] [--max-buffered-bytes 1048576]
                       [--slow-consumer-grace-ms 5000] [--keepalive-ms 45000 (ntfy endpoints)]
+                      [--headers-timeout-ms 10000] [--request-timeout-ms 30000]
+                      [--max-connections-per-ip 256]
+                      [--history-rate 120/60000] [--history-concurrency 4/32]
                       [--publish-rate 300/60000] [--retention-days 7] [--retention-count 100000]
                       [--allow-origin ORIGIN]... [--trust-proxy] [--redis-url redis://HOST:6379]
   tocsin-server token create --user NAME --scope subscribe|publish|admin [--topics a,b]
@@ -30,6 +34,9 @@ export interface CliIo {
   stderr: (line: string) => void;
   env: NodeJS.ProcessEnv;
 }
+
+/** `serve` on a data dir another server holds (distinct from 1, a failure, and 2, bad usage). */
+export const DATA_DIR_LOCKED_EXIT = 3;
 
 class UsageError extends Error {
   readonly code = 'usage';
@@ -63,6 +70,9 @@ function serveConfig(
   set('maxBufferedBytes', int('max-buffered-bytes', str('max-buffered-bytes')));
   set('slowConsumerGraceMs', int('slow-consumer-grace-ms', str('slow-consumer-grace-ms')));
   set('maxMessageBytes', int('max-message-bytes', str('max-message-bytes')));
+  set('headersTimeoutMs', int('headers-timeout-ms', str('headers-timeout-ms')));
+  set('requestTimeoutMs', int('request-timeout-ms', str('request-timeout-ms')));
+  set('maxConnectionsPerIp', int('max-connections-per-ip', str('max-connections-per-ip')));
   set('logLevel', str('log-level') as ServerConfigInput['logLevel']);
   set('redisUrl', str('redis-url'));
   set('allowedOrigins', values['allow-origin'] as string[] | undefined);
@@ -72,6 +82,18 @@ function serveConfig(
     const match = /^([0-9]+)\/([0-9]+)$/.exec(rate);
     if (match === null) throw new UsageError('--publish-rate is MAX/WINDOW_MS, e.g. 300/60000');
     config.publishRateLimit = { max: Number(match[1]), windowMs: Number(match[2]) };
+  }
+  const historyRate = str('history-rate');
+  if (historyRate !== undefined) {
+    const match = /^([0-9]+)\/([0-9]+)$/.exec(historyRate);
+    if (match === null) throw new UsageError('--history-rate is MAX/WINDOW_MS, e.g. 120/60000');
+    config.historyRateLimit = { max: Number(match[1]), windowMs: Number(match[2]) };
+  }
+  const historyConcurrency = str('history-concurrency');
+  if (historyConcurrency !== undefined) {
+    const match = /^([0-9]+)\/([0-9]+)$/.exec(historyConcurrency);
+    if (match === null) throw new UsageError('--history-concurrency is PER_TOKEN/TOTAL, e.g. 4/32');
+    config.historyConcurrency = { perKey: Number(match[1]), total: Number(match[2]) };
   }
   const days = int('retention-days', str('retention-days'));
   const count = int('retention-count', str('retention-count'));
@@ -154,9 +176,11 @@ async function serve(
 /** The token commands use the same store as `serve` with the same flags: SQLite, or Redis with --redis-url. */
 async function withTokenStore<T>(
   where: { dataDir: string; redisUrl: string | undefined },
+  io: CliIo,
   fn: (tokens: TokenStore) => Promise<T>,
 ): Promise<T> {
-  const store = openStore(parseServerConfig(where));
+  const log = (details: object, message: string) => io.stderr(`${message}: ${JSON.stringify(details)}`);
+  const store = openStore(parseServerConfig(where), { log: { info: log, warn: log, error: log } });
   try {
     return await fn(store);
   } finally {
@@ -207,7 +231,7 @@ async function token(positionals: string[], values: Record<string, unknown>, io:
       if (recipients !== null && scope !== 'publish') {
         throw new UsageError('--recipients is for publish tokens (admin tokens address anyone already)');
       }
-      const minted = await withTokenStore(where, (tokens) =>
+      const minted = await withTokenStore(where, io, (tokens) =>
         mintToken(tokens, { user, scope: scope as Scope, topics, recipients }, Date.now()),
       );
       io.stdout(minted.token);
@@ -217,7 +241,7 @@ async function token(positionals: string[], values: Record<string, unknown>, io:
       return 0;
     }
     case 'list': {
-      const records = await withTokenStore(where, (tokens) => tokens.list());
+      const records = await withTokenStore(where, io, (tokens) => tokens.list());
       io.stdout(['ID', 'USER', 'SCOPE', 'TOPICS', 'CREATED', 'STATUS'].join('\t'));
       for (const r of records) {
         io.stdout(
@@ -236,7 +260,7 @@ async function token(positionals: string[], values: Record<string, unknown>, io:
     case 'revoke': {
       const id = rest[0];
       if (id === undefined) throw new UsageError('token revoke needs the token ID (see token list)');
-      const revoked = await withTokenStore(where, (tokens) => tokens.revoke(id, Date.now()));
+      const revoked = await withTokenStore(where, io, (tokens) => tokens.revoke(id, Date.now()));
       if (!revoked) {
         io.stderr(`no active token with ID ${id}`);
         return 1;
@@ -267,6 +291,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         'max-buffered-bytes': { type: 'string' },
         'max-message-bytes': { type: 'string' },
         'slow-consumer-grace-ms': { type: 'string' },
+        'headers-timeout-ms': { type: 'string' },
+        'request-timeout-ms': { type: 'string' },
+        'max-connections-per-ip': { type: 'string' },
+        'history-rate': { type: 'string' },
+        'history-concurrency': { type: 'string' },
         'publish-rate': { type: 'string' },
         'retention-days': { type: 'string' },
         'retention-count': { type: 'string' },
@@ -292,6 +321,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       io.stderr(`tocsin-server: ${(error as Error).message}\n\n${USAGE}`);
       return 2;
+    }
+    if (error instanceof DataDirLockError) {
+      io.stderr(`tocsin-server: ${error.message}`);
+      return DATA_DIR_LOCKED_EXIT;
     }
     if (error instanceof ConfigError) {
       io.stderr(`tocsin-server: ${error.message}`);

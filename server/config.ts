@@ -77,6 +77,20 @@ export const ServerConfig = z
         windowMs: z.number().int().min(100).default(60_000),
       })
       .default({ max: 300, windowMs: 60_000 }),
+    /** GET /v1/alarms per token: it reads the store, so it is rate limited like publishing. */
+    historyRateLimit: z
+      .object({
+        max: z.number().int().min(1).default(120),
+        windowMs: z.number().int().min(100).default(60_000),
+      })
+      .default({ max: 120, windowMs: 60_000 }),
+    /** GET /v1/alarms responses in progress at once, per token and in total. */
+    historyConcurrency: z
+      .object({
+        perKey: z.number().int().min(1).default(4),
+        total: z.number().int().min(1).default(32),
+      })
+      .default({ perKey: 4, total: 32 }),
     retention: z
       .object({
         maxAgeMs: z
@@ -108,6 +122,18 @@ export const ServerConfig = z
     revocationPollMs: z.number().int().min(50).default(1_000),
     /** Alarms read from the store per page while replaying a stream older than the recent window. */
     replayPageSize: z.number().int().min(1).max(10_000).default(500),
+    /** A client must send its request headers within this (slowloris). */
+    headersTimeoutMs: z.number().int().min(100).max(300_000).default(10_000),
+    /**
+     * ...and its whole request, body included, within this. A stream's request is complete once its
+     * headers arrive, so streams are not cut by it.
+     */
+    requestTimeoutMs: z.number().int().min(100).max(600_000).default(30_000),
+    /**
+     * Open connections per client address (0: no cap). Default 256, or none with trustProxy: behind
+     * a proxy every connection comes from the proxy, so the proxy must cap per client instead.
+     */
+    maxConnectionsPerIp: z.number().int().min(0).optional(),
     /** Bytes written per replay write; the socket drains between writes (backpressure). */
     replayPageBytes: z
       .number()
@@ -131,7 +157,11 @@ export const ServerConfig = z
     /** Honour X-Forwarded-* from a reverse proxy (nginx). Off unless the server sits behind one. */
     trustProxy: z.boolean().default(false),
   })
-  .strict();
+  .strict()
+  .refine((c) => c.headersTimeoutMs <= c.requestTimeoutMs, {
+    message: 'headersTimeoutMs must not exceed requestTimeoutMs',
+    path: ['headersTimeoutMs'],
+  });
 
 export type ServerConfigInput = z.input<typeof ServerConfig>;
 export type ServerConfig = z.output<typeof ServerConfig>;

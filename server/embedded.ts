@@ -47,10 +47,18 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const { host, dataDir, user } = start.data;
-  const server = createServer(
-    { host, port: start.data.port, dataDir, logLevel: 'warn' },
-    { logStream: process.stderr },
-  );
+  let server: ReturnType<typeof createServer>;
+  try {
+    server = createServer(
+      { host, port: start.data.port, dataDir, logLevel: 'warn' },
+      { logStream: process.stderr },
+    );
+  } catch (error) {
+    // E.g. data-dir-locked: another Tocsin (a second app instance, a CLI server) uses this data dir.
+    const code = (error as { code?: string }).code ?? 'start-failed';
+    port.post({ type: 'failed', code, message: (error as Error).message });
+    process.exit(1);
+  }
   const tokens = server.context.tokens;
   const mint = async (scope: 'subscribe' | 'publish') => {
     await revokeAll(tokens, user, scope, Date.now());

@@ -52,14 +52,22 @@ export async function mintToken(
   return { token: `tcs_${id}_${secret}`, record };
 }
 
-/** The principal for a presented token, or null for anything unknown, malformed or revoked. */
+/** Compared against when the id is unknown, so that path does the same work as a wrong secret. */
+const ABSENT_HASH = hashSecret(randomBytes(32).toString('base64url'));
+
+/**
+ * The principal for a presented token, or null for anything unknown, malformed or revoked.
+ * An unknown id, a revoked token and a wrong secret cost the same (a hash and a constant-time
+ * comparison each), so response times do not tell which token ids exist.
+ */
 export async function verifyToken(store: TokenStore, presented: string): Promise<Principal | null> {
   const match = TOKEN_PATTERN.exec(presented);
   if (match === null) return null;
   const [, id, secret] = match as unknown as [string, string, string];
   const record = await store.get(id);
-  if (record === undefined || record.revokedAt !== null) return null;
-  if (!timingSafeEqual(hashSecret(secret), record.secretHash)) return null;
+  const presentedHash = hashSecret(secret);
+  const matches = timingSafeEqual(presentedHash, record?.secretHash ?? ABSENT_HASH);
+  if (record === undefined || record.revokedAt !== null || !matches) return null;
   return {
     tokenId: record.id,
     user: record.user,

@@ -22,5 +22,10 @@ export function openStore(
       log: options.log,
     });
   }
-  return new SqliteStore({ dataDir: config.dataDir, retention: config.retention, now: options.now });
+  return new SqliteStore({
+    dataDir: config.dataDir,
+    retention: config.retention,
+    now: options.now,
+    log: options.log,
+  });
 }

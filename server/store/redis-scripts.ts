@@ -16,6 +16,38 @@ local function less(a, b)
 end
 `;
 
+/**
+ * Index keys come in two shapes. A small index is a sorted set of zero-padded ids (lexical order is id
+ * order): about 130 bytes for a topic's first alarm where a stream preallocates 4 KiB, so a new topic
+ * per alarm stays cheap. Past COMPACT_MAX entries it becomes a stream (about 12 bytes an entry).
+ */
+const INDEX = `
+local COMPACT_MAX = 64
+local function pad(id)
+  local ms, seq = string.match(id, '^(%d+)-(%d+)$')
+  return string.rep('0', 20 - #ms) .. ms .. '-' .. string.rep('0', 20 - #seq) .. seq
+end
+local function unpad(member)
+  local ms = string.gsub(string.sub(member, 1, 20), '^0+', '')
+  local seq = string.gsub(string.sub(member, 22), '^0+', '')
+  if ms == '' then ms = '0' end
+  if seq == '' then seq = '0' end
+  return ms .. '-' .. seq
+end
+local function indexAdd(key, id)
+  if redis.call('TYPE', key).ok == 'stream' then
+    redis.call('XADD', key, id, 'i', '')
+    return
+  end
+  redis.call('ZADD', key, 0, pad(id))
+  if redis.call('ZCARD', key) > COMPACT_MAX then
+    local members = redis.call('ZRANGE', key, 0, -1)
+    redis.call('DEL', key)
+    for _, member in ipairs(members) do redis.call('XADD', key, unpad(member), 'i', '') end
+  end
+end
+`;
+
 /** The stream's last-generated-id survives trimming, so it tells which ids this log ever issued. */
 const LAST_GENERATED = `
 local function lastGenerated(key)
@@ -29,11 +61,11 @@ end
 `;
 
 /**
- * KEYS: log, the set of index streams, then the alarm's index streams (its user's; or its topic's and
- * the all-topics one). ARGV: ms ('' = Redis's clock), JSON. The log entry carries the alarm; index
- * entries (same id, no payload) let a read touch only what its reader may see.
+ * KEYS: log, the all-topics index, then the alarm's own index (its user's, or its topic's).
+ * ARGV: ms ('' = Redis's clock), JSON, '1' when it is a topic alarm. The log entry carries the alarm;
+ * index entries (same id, no payload) let a read touch only what its reader may see.
  */
-const APPEND = `${LAST_GENERATED}
+const APPEND = `${LAST_GENERATED}${INDEX}
 local id
 if ARGV[1] == '' then
   id = redis.call('XADD', KEYS[1], '*', 'a', ARGV[2])
@@ -44,23 +76,30 @@ else
   if last > ms then ms = last end
   id = redis.call('XADD', KEYS[1], string.format('%.0f', ms) .. '-*', 'a', ARGV[2])
 end
-for k = 3, #KEYS do
-  redis.call('XADD', KEYS[k], id, 'i', '')
-  redis.call('SADD', KEYS[2], KEYS[k])
-end
+indexAdd(KEYS[3], id)
+if ARGV[3] == '1' then redis.call('XADD', KEYS[2], id, 'i', '') end
 return id
 `;
 
 /**
- * KEYS: log, then the index streams a subscriber may read. ARGV: start ('-' or '(' .. id), limit.
+ * KEYS: log, then the indexes a subscriber may read. ARGV: start ('-' or '(' .. id), limit.
  * Merges the indexes by id and returns [id, json, id, json, ...] for the first \`limit\`.
  */
-const READ = `${LESS}
+const READ = `${LESS}${INDEX}
 local limit = tonumber(ARGV[2])
+local lexStart = '-'
+if ARGV[1] ~= '-' then lexStart = '(' .. pad(string.sub(ARGV[1], 2)) end
 local ids = {}
 for k = 2, #KEYS do
-  for _, entry in ipairs(redis.call('XRANGE', KEYS[k], ARGV[1], '+', 'COUNT', limit)) do
-    ids[#ids + 1] = entry[1]
+  local kind = redis.call('TYPE', KEYS[k]).ok
+  if kind == 'stream' then
+    for _, entry in ipairs(redis.call('XRANGE', KEYS[k], ARGV[1], '+', 'COUNT', limit)) do
+      ids[#ids + 1] = entry[1]
+    end
+  elseif kind == 'zset' then
+    for _, member in ipairs(redis.call('ZRANGEBYLEX', KEYS[k], lexStart, '+', 'LIMIT', 0, limit)) do
+      ids[#ids + 1] = unpad(member)
+    end
   end
 end
 table.sort(ids, less)
@@ -75,19 +114,40 @@ end
 return out
 `;
 
-/** KEYS: log, pruned-through. Returns [last-generated-id, pruned-through or nil]. */
+/**
+ * KEYS: log, pruned-through, origin. Returns [last-generated-id, pruned-through or nil, origin or nil].
+ * The origin is the first id this log issued: a cursor below it came from before a data reset (time-
+ * based ids keep growing across a reset, so "newer than the last id" cannot tell). It is recorded the
+ * first time it is known for certain: from the first entry of a log that was never pruned; a log that
+ * was pruned before origins existed gets '0-0' (no claim).
+ */
 const CURSOR = `${LAST_GENERATED}
-return { lastGenerated(KEYS[1]), redis.call('GET', KEYS[2]) }
+local pruned = redis.call('GET', KEYS[2])
+local origin = redis.call('GET', KEYS[3])
+if not origin then
+  if pruned then
+    origin = '0-0'
+    redis.call('SET', KEYS[3], origin)
+  else
+    local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
+    if first then
+      origin = first[1]
+      redis.call('SET', KEYS[3], origin)
+    end
+  end
+end
+return { lastGenerated(KEYS[1]), pruned, origin }
 `;
 
 /**
- * One bounded retention step. KEYS: log, pruned-through, the set of index streams. ARGV: cutoff ms
- * ('' = no age limit), max count, chunk. Removes the oldest entries that are over the count or older
- * than the cutoff (always a prefix of the log, since ids follow time), at most \`chunk\` of them,
- * raises the pruned-through horizon to the newest one removed, and trims the indexes to match.
- * Returns [removed, 1 if there may be more to remove].
+ * One bounded retention step. KEYS: log, pruned-through, all-topics index, the legacy set of index
+ * keys. ARGV: cutoff ms ('' = no age limit), max count, chunk, user index prefix, topic index prefix.
+ * Removes the oldest entries that are over the count or older than the cutoff (always a prefix of the
+ * log, since ids follow time), at most \`chunk\` of them, raises the pruned-through horizon to the
+ * newest one removed, and removes them from their own indexes only (found from each alarm's user or
+ * topic), so a step costs the same however many topics exist. Returns [removed, 1 if maybe more].
  */
-const PRUNE = `${LESS}
+const PRUNE = `${LESS}${INDEX}
 local excess = redis.call('XLEN', KEYS[1]) - tonumber(ARGV[2])
 local cutoff = nil
 if ARGV[1] ~= '' then cutoff = tonumber(ARGV[1]) end
@@ -111,16 +171,39 @@ local function trim(key)
   if keep then return redis.call('XTRIM', key, 'MINID', keep) end
   return redis.call('XTRIM', key, 'MAXLEN', 0)
 end
+-- Each removed alarm's own index: sorted sets lose its member now, streams are trimmed once below.
+local streams = {}
+for i = 1, n do
+  local ok, alarm = pcall(cjson.decode, batch[i][2][2])
+  local key = nil
+  if ok and type(alarm) == 'table' then
+    if type(alarm.user) == 'string' then key = ARGV[4] .. alarm.user
+    elseif type(alarm.topic) == 'string' then key = ARGV[5] .. alarm.topic end
+  end
+  if key then
+    local kind = redis.call('TYPE', key).ok
+    if kind == 'zset' then
+      redis.call('ZREM', key, pad(batch[i][1]))
+      if redis.call('ZCARD', key) == 0 then
+        redis.call('DEL', key)
+        redis.call('SREM', KEYS[4], key)
+      end
+    elseif kind == 'stream' then
+      streams[key] = true
+    end
+  end
+end
+for key in pairs(streams) do
+  trim(key)
+  if redis.call('XLEN', key) == 0 then
+    redis.call('DEL', key)
+    redis.call('SREM', KEYS[4], key)
+  end
+end
+trim(KEYS[3])
 local removed = trim(KEYS[1])
 local previous = redis.call('GET', KEYS[2])
 if not previous or less(previous, through) then redis.call('SET', KEYS[2], through) end
-for _, index in ipairs(redis.call('SMEMBERS', KEYS[3])) do
-  trim(index)
-  if redis.call('XLEN', index) == 0 then
-    redis.call('DEL', index)
-    redis.call('SREM', KEYS[3], index)
-  end
-end
 local more = 0
 if n == chunk then more = 1 end
 return { removed, more }
@@ -132,7 +215,7 @@ return { removed, more }
  * Redis's clock), JSON. Whoever removes the id from the due set appends it, in the same atomic step;
  * everyone else gets false.
  */
-const RELEASE = `${LAST_GENERATED}
+const RELEASE = `${LAST_GENERATED}${INDEX}
 if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return false end
 redis.call('HDEL', KEYS[2], ARGV[1])
 local id
@@ -144,10 +227,8 @@ else
   if last > ms then ms = last end
   id = redis.call('XADD', KEYS[3], string.format('%.0f', ms) .. '-*', 'a', ARGV[3])
 end
-for k = 5, #KEYS do
-  redis.call('XADD', KEYS[k], id, 'i', '')
-  redis.call('SADD', KEYS[4], KEYS[k])
-end
+indexAdd(KEYS[5], id)
+if ARGV[4] == '1' then redis.call('XADD', KEYS[4], id, 'i', '') end
 return id
 `;
 

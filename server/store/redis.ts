@@ -17,6 +17,7 @@ import {
   type TokenStore,
   type Visibility,
 } from './store.ts';
+import { WriteHealth } from './write-health.ts';
 
 /** What the store reports about its connection (pino's logger fits). */
 export interface StoreLog {
@@ -51,12 +52,15 @@ function keysFor(prefix: string) {
   return {
     /** The alarm log: one stream, every alarm, in id order: replay source and fan-out feed. */
     log: `${prefix}alarms`,
-    /** Per-audience index streams (ids only) so a read touches only what its reader may see. */
+    /** Per-audience indexes (ids only) so a read touches only what its reader may see. */
     userIndex: (user: string) => `${prefix}alarms:user:${user}`,
     topicIndex: (topic: string) => `${prefix}alarms:topic:${topic}`,
     /** Every topic alarm (not addressed to a user), for `?topics=*` readers. */
     allTopicsIndex: `${prefix}alarms:all-topics`,
-    indexes: `${prefix}alarm-indexes`,
+    /** Every index key, kept by earlier versions (retention scanned it); now only emptied. */
+    legacyIndexes: `${prefix}alarm-indexes`,
+    userIndexPrefix: `${prefix}alarms:user:`,
+    topicIndexPrefix: `${prefix}alarms:topic:`,
     /** The newest id retention removed: a cursor below it may have missed alarms. */
     prunedThrough: `${prefix}pruned-through`,
     storeId: `${prefix}store-id`,
@@ -64,6 +68,9 @@ function keysFor(prefix: string) {
     scheduled: `${prefix}scheduled`,
     scheduledDue: `${prefix}scheduled:due`,
     scheduledSeq: `${prefix}scheduled:seq`,
+    origin: `${prefix}origin`,
+    /** Written by health checks while Redis refuses writes, to notice when it accepts them again. */
+    writeProbe: `${prefix}write-probe`,
     token: (id: string) => `${prefix}token:${id}`,
     tokens: `${prefix}tokens`,
     /** Revoked token ids scored by revocation time, so instances learn of revocations by polling one key. */
@@ -113,6 +120,8 @@ export class RedisStore implements AlarmStore, TokenStore {
   #connectionLost = false;
   #closed = false;
   #persistenceChecked = false;
+  /** Redis answering writes with an error (out of memory, MISCONF, READONLY): health reports it. */
+  readonly #writes: WriteHealth;
   /** Settles once the first connection attempt succeeded or failed. */
   readonly #firstAttempt: Promise<void>;
   #settleFirstAttempt: () => void = () => {};
@@ -122,6 +131,7 @@ export class RedisStore implements AlarmStore, TokenStore {
     this.#retention = options.retention;
     this.#now = options.now;
     this.#log = options.log ?? silent;
+    this.#writes = new WriteHealth(this.#log);
     this.#address = new URL(options.url).host;
     this.#firstAttempt = new Promise((resolve) => {
       this.#settleFirstAttempt = resolve;
@@ -162,6 +172,7 @@ export class RedisStore implements AlarmStore, TokenStore {
         const [from] = await this.#script(this.#redis, 'tocsinCursor', [
           this.#keys.log,
           this.#keys.prunedThrough,
+          this.#keys.origin,
         ]);
         if (this.#closed) return; // closed meanwhile: its tail connection is gone already
         this.#tail = new LogTail(this.#tailConnection, this.#keys.log, from as string, {
@@ -171,6 +182,7 @@ export class RedisStore implements AlarmStore, TokenStore {
               await this.#script(this.#tailConnection, 'tocsinCursor', [
                 this.#keys.log,
                 this.#keys.prunedThrough,
+                this.#keys.origin,
               ])
             )[0] as string,
           onLost: (error, cursor) => {
@@ -302,10 +314,10 @@ export class RedisStore implements AlarmStore, TokenStore {
   }
 
   /** A user's alarm is that user's alone (whatever its topic); otherwise it belongs to its topic. */
-  #indexesOf(alarm: NewAlarm): string[] {
+  #ownIndex(alarm: NewAlarm): string {
     return alarm.user !== undefined
-      ? [this.#keys.userIndex(alarm.user)]
-      : [this.#keys.topicIndex(alarm.topic as string), this.#keys.allTopicsIndex];
+      ? this.#keys.userIndex(alarm.user)
+      : this.#keys.topicIndex(alarm.topic as string);
   }
 
   schedule(alarm: NewAlarm, deliverAt: number, now: number): Promise<ScheduledAlarm> {
@@ -360,10 +372,15 @@ export class RedisStore implements AlarmStore, TokenStore {
             this.#keys.scheduledDue,
             this.#keys.scheduled,
             this.#keys.log,
-            this.#keys.indexes,
-            ...this.#indexesOf(alarm),
+            this.#keys.allTopicsIndex,
+            this.#ownIndex(alarm),
           ],
-          [id, this.#now === undefined ? '' : String(this.#now()), encodeAlarm(alarm)],
+          [
+            id,
+            this.#now === undefined ? '' : String(this.#now()),
+            encodeAlarm(alarm),
+            alarm.user === undefined ? '1' : '0',
+          ],
         );
         // null: another instance released it first.
         if (appended !== null) released++;
@@ -373,14 +390,20 @@ export class RedisStore implements AlarmStore, TokenStore {
   }
 
   append(alarm: NewAlarm): Promise<Alarm> {
-    const indexes = this.#indexesOf(alarm);
+    const own = this.#ownIndex(alarm);
     return this.#run(async () => {
       // Resolves once Redis executed the script, i.e. after its AOF write (and fsync, with `always`).
-      const id = (await this.#script(
-        this.#redis,
-        'tocsinAppend',
-        [this.#keys.log, this.#keys.indexes, ...indexes],
-        [this.#now === undefined ? '' : String(this.#now()), encodeAlarm(alarm)],
+      const id = (await this.#writing(
+        this.#script(
+          this.#redis,
+          'tocsinAppend',
+          [this.#keys.log, this.#keys.allTopicsIndex, own],
+          [
+            this.#now === undefined ? '' : String(this.#now()),
+            encodeAlarm(alarm),
+            alarm.user === undefined ? '1' : '0',
+          ],
+        ),
       )) as unknown as string;
       return { ...alarm, id, time: streamIdTime(id) };
     });
@@ -410,11 +433,15 @@ export class RedisStore implements AlarmStore, TokenStore {
   // client's cursor time adds nothing: a rolled-back log shows as a cursor beyond the newest id.
   checkCursor(after: string, _time?: number): Promise<CursorCheck> {
     return this.#run(async () => {
-      const [last, prunedThrough] = (await this.#script(this.#redis, 'tocsinCursor', [
+      const [last, prunedThrough, origin] = (await this.#script(this.#redis, 'tocsinCursor', [
         this.#keys.log,
         this.#keys.prunedThrough,
-      ])) as [string, string | null];
+        this.#keys.origin,
+      ])) as [string, string | null, string | null];
       if (compareStreamIds(after, last) > 0) return { kind: 'unknown' };
+      // Older than this log's first id: issued before a data reset (or by another store).
+      if (origin !== null && after !== '0-0' && compareStreamIds(after, origin) < 0)
+        return { kind: 'unknown' };
       if (prunedThrough !== null && compareStreamIds(after, prunedThrough) < 0) {
         return { kind: 'pruned', through: prunedThrough };
       }
@@ -432,6 +459,7 @@ export class RedisStore implements AlarmStore, TokenStore {
       const [last] = (await this.#script(this.#redis, 'tocsinCursor', [
         this.#keys.log,
         this.#keys.prunedThrough,
+        this.#keys.origin,
       ])) as [string, string | null];
       return last === '0-0' ? null : last;
     });
@@ -460,8 +488,14 @@ export class RedisStore implements AlarmStore, TokenStore {
           (await this.#script(
             this.#redis,
             'tocsinPrune',
-            [this.#keys.log, this.#keys.prunedThrough, this.#keys.indexes],
-            [cutoff > 0 ? String(cutoff) : '', this.#retention.maxCount, PRUNE_CHUNK],
+            [this.#keys.log, this.#keys.prunedThrough, this.#keys.allTopicsIndex, this.#keys.legacyIndexes],
+            [
+              cutoff > 0 ? String(cutoff) : '',
+              this.#retention.maxCount,
+              PRUNE_CHUNK,
+              this.#keys.userIndexPrefix,
+              this.#keys.topicIndexPrefix,
+            ],
           )) as [number, number],
       );
       removed += n;
@@ -476,7 +510,28 @@ export class RedisStore implements AlarmStore, TokenStore {
     if (this.#tailConnection.status !== 'ready') {
       return { ready: false, reason: 'fan-out from Redis interrupted; reconnecting' };
     }
-    return { ready: true };
+    // While writes are refused, one small write (at most once a second) notices the recovery; its
+    // outcome shows in the next health check.
+    if (this.#writes.probeDue()) {
+      void this.#writing(this.#redis.set(this.#keys.writeProbe, String(Date.now()))).catch(() => {});
+    }
+    const reason = this.#writes.reason;
+    return reason === undefined ? { ready: true } : { ready: false, reason };
+  }
+
+  /**
+   * A write's outcome, for health: an error Redis answered with (it is up but refuses to write)
+   * marks the store unable to write; a lost connection is reported by the connection state instead.
+   */
+  async #writing<T>(write: Promise<T>): Promise<T> {
+    try {
+      const result = await write;
+      this.#writes.succeeded();
+      return result;
+    } catch (error) {
+      if ((error as Error).name === 'ReplyError') this.#writes.failed(error);
+      throw error;
+    }
   }
 
   async close(): Promise<void> {

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { Alarm, ScheduledAlarm } from '../../protocol/index.ts';
 import { copyExtras, encodeExtras } from './alarm-extras.ts';
+import { createPrivateFile, secureDataDir } from './data-dir-mode.ts';
+import type { StoreLog } from './redis.ts';
 import {
   type AlarmListener,
   type AlarmStore,
@@ -16,6 +17,7 @@ import {
   type TokenStore,
   type Visibility,
 } from './store.ts';
+import { WriteHealth } from './write-health.ts';
 
 export const DATABASE_FILE = 'tocsin.sqlite';
 
@@ -141,6 +143,7 @@ export interface SqliteStoreOptions {
   dataDir: string;
   retention: { maxAgeMs: number; maxCount: number };
   now?: () => number;
+  log?: StoreLog;
 }
 
 /**
@@ -169,14 +172,22 @@ export class SqliteStore implements AlarmStore, TokenStore {
   #pending: Pending[] = [];
   #flushScheduled = false;
   #closed = false;
+  /** From the first failed write until one succeeds: health reports it, the log says it once. */
+  readonly #writes: WriteHealth;
 
   constructor(options: SqliteStoreOptions) {
-    mkdirSync(options.dataDir, { recursive: true });
+    const databasePath = join(options.dataDir, DATABASE_FILE);
+    // Owner-only: the files hold private alarms and token hashes. Created so before SQLite touches them.
+    for (const { path, from, to } of secureDataDir(options.dataDir)) {
+      options.log?.warn({ path, from, to }, 'tightened permissions: other users could read this');
+    }
+    createPrivateFile(databasePath);
     this.#now = options.now ?? Date.now;
     this.#retention = options.retention;
+    this.#writes = new WriteHealth(options.log);
     try {
       // timeout: wait for another process's writer (the `token` CLI) instead of failing with SQLITE_BUSY.
-      this.#db = new DatabaseSync(join(options.dataDir, DATABASE_FILE), { timeout: 5_000 });
+      this.#db = new DatabaseSync(databasePath, { timeout: 5_000 });
       this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;');
       this.#db.exec(SCHEMA);
       this.#addColumns();
@@ -284,9 +295,11 @@ export class SqliteStore implements AlarmStore, TokenStore {
       const failure = new StoreError('unavailable', `could not store alarms: ${String(error)}`, {
         cause: error,
       });
+      this.#writes.failed(error);
       for (const p of batch) p.reject(failure);
       return;
     }
+    this.#writes.succeeded();
     // Durable now: acknowledge, then fan out in id order.
     for (let i = 0; i < batch.length; i++) batch[i]?.resolve(stored[i] as Alarm);
     for (const alarm of stored) {
@@ -454,7 +467,19 @@ export class SqliteStore implements AlarmStore, TokenStore {
   }
 
   health(): StoreHealth {
-    return this.#closed ? { ready: false, reason: 'store closed' } : { ready: true };
+    if (this.#closed) return { ready: false, reason: 'store closed' };
+    // While writes fail, one small write (at most once a second) shows the recovery without traffic:
+    // a load balancer may be sending the alarms elsewhere meanwhile.
+    if (this.#writes.probeDue()) {
+      try {
+        this.#statements.writeMeta.run('write_probe', String(Date.now()));
+        this.#writes.succeeded();
+      } catch (error) {
+        this.#writes.failed(error);
+      }
+    }
+    const reason = this.#writes.reason;
+    return reason === undefined ? { ready: true } : { ready: false, reason };
   }
 
   async close(): Promise<void> {

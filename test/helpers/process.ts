@@ -61,7 +61,8 @@ export async function spawnServer(dataDir: string, args: string[] = [], port = 0
       const listening = /^listening on (http:\/\/\S+)$/m.exec(handle.stdout);
       // The first-run token is printed right after the listening line.
       const token = /^\s+(tcs_\S+)$/m.exec(handle.stdout);
-      if (listening?.[1] !== undefined && (token !== null || /Try it/.test(handle.stdout))) {
+      // The startup banner ends with the curl examples; wait for the last one's whole line.
+      if (listening?.[1] !== undefined && /^ {2}curl -H .*\/backups\n/m.test(handle.stdout)) {
         handle.url = listening[1];
         handle.adminToken = token?.[1];
         clearTimeout(timer);
