@@ -248,7 +248,7 @@ export class SqliteStore implements AlarmStore, TokenStore {
     this.#pending = [];
     const time = this.#now();
     this.#committing = this.#writer
-      .call<number[]>({ op: 'append', time, rows: batch.map((p) => toRow(p.alarm)) })
+      .call<number[]>({ op: 'append', time, rows: JSON.stringify(batch.map((p) => toRow(p.alarm))) })
       .then(
         (ids) => {
           this.#lockedSince = null;
