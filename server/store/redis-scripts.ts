@@ -29,26 +29,42 @@ end
 `;
 
 /**
- * KEYS: log, the set of index streams, then the alarm's index streams (its user's; or its topic's and
- * the all-topics one). ARGV: ms ('' = Redis's clock), JSON. The log entry carries the alarm; index
- * entries (same id, no payload) let a read touch only what its reader may see.
+ * Appends a batch of alarms (those a Tocsin instance received in one event-loop turn) in one atomic
+ * call: one round trip and one AOF write for the batch. KEYS: log, the set of index streams, then every
+ * index stream the batch touches. ARGV: ms ('' = Redis's clock), the number of alarms, then per alarm
+ * its JSON, how many index streams it goes to and their positions in KEYS (its user's; or its topic's
+ * and the all-topics one). The log entry carries the alarm; index entries (same id, no payload) let a
+ * read touch only what its reader may see. Returns the ids, in order.
  */
 const APPEND = `${LAST_GENERATED}
-local id
-if ARGV[1] == '' then
-  id = redis.call('XADD', KEYS[1], '*', 'a', ARGV[2])
-else
+local ms = nil
+if ARGV[1] ~= '' then
   -- An injected clock: never below the last id's time, so ids stay increasing if the clock steps back.
-  local ms = tonumber(ARGV[1])
+  ms = tonumber(ARGV[1])
   local last = tonumber(string.match(lastGenerated(KEYS[1]), '^(%d+)'))
   if last > ms then ms = last end
-  id = redis.call('XADD', KEYS[1], string.format('%.0f', ms) .. '-*', 'a', ARGV[2])
+  ms = string.format('%.0f', ms) .. '-*'
 end
-for k = 3, #KEYS do
-  redis.call('XADD', KEYS[k], id, 'i', '')
-  redis.call('SADD', KEYS[2], KEYS[k])
+local ids = {}
+local registered = {}
+local p = 3
+for n = 1, tonumber(ARGV[2]) do
+  local json = ARGV[p]
+  local count = tonumber(ARGV[p + 1])
+  p = p + 2
+  local id = redis.call('XADD', KEYS[1], ms or '*', 'a', json)
+  for _ = 1, count do
+    local key = KEYS[tonumber(ARGV[p])]
+    p = p + 1
+    redis.call('XADD', key, id, 'i', '')
+    if not registered[key] then
+      redis.call('SADD', KEYS[2], key)
+      registered[key] = true
+    end
+  end
+  ids[n] = id
 end
-return id
+return ids
 `;
 
 /**
