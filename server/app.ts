@@ -3,6 +3,7 @@ import Fastify, { type FastifyError, type FastifyInstance, LogController } from 
 import { parseServerConfig, type ServerConfig, type ServerConfigInput } from './config.ts';
 import type { ServerContext } from './context.ts';
 import { type IntervalTimers, startHeartbeat, systemTimers } from './heartbeat.ts';
+import { openLimits } from './limits.ts';
 import { Metrics } from './metrics.ts';
 import { HttpProblem, PROBLEM_CONTENT_TYPE } from './problem.ts';
 import { Registry } from './registry.ts';
@@ -76,7 +77,8 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): T
   const store = deps.store ?? openStore(config, { now: deps.now, log: app.log });
   const registry = new Registry();
   const metrics = new Metrics({ bufferedBytes: () => registry.bufferedBytes() });
-  const ctx: ServerContext = { config, store, tokens: store, registry, metrics, now };
+  const limits = openLimits(config);
+  const ctx: ServerContext = { config, store, tokens: store, registry, metrics, limits, now };
 
   const unsubscribe = store.subscribe((alarm) => registry.broadcast(alarm));
   const stopHeartbeat = startHeartbeat(registry, config.heartbeatMs, deps.timers ?? systemTimers);
@@ -125,6 +127,7 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): T
     clearInterval(pruneTimer);
     stopRevocationCheck();
     unsubscribe();
+    await limits.close();
     if (deps.store === undefined) await store.close();
   });
 
@@ -136,6 +139,7 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): T
       await store
         .prune(now())
         .catch((error: unknown) => app.log.warn({ err: error }, 'retention pass failed'));
+      await limits.start();
       // A deep accept queue (the kernel caps it at somaxconn): a reconnect storm arrives all at once.
       await app.listen({ host: config.host, port: config.port, backlog: 4096 });
       const address = app.server.address();

@@ -1,4 +1,5 @@
 import type { ServerConfig } from './config.ts';
+import type { Limits } from './limits.ts';
 import type { Metrics } from './metrics.ts';
 import type { Registry } from './registry.ts';
 import type { AlarmStore, TokenStore } from './store/store.ts';
@@ -10,5 +11,7 @@ export interface ServerContext {
   readonly tokens: TokenStore;
   readonly registry: Registry;
   readonly metrics: Metrics;
+  /** Per-token limits counted across instances in scale-out mode (publish rate, stream cap). */
+  readonly limits: Limits;
   readonly now: () => number;
 }
