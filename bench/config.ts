@@ -56,7 +56,7 @@ const FULL: Omit<BenchConfig, 'targets' | 'record' | 'profile' | 'phases'> = {
     missed: 1_000,
     trickle: 20,
     trickleGapMs: 50,
-    retryMs: 250,
+    retryMs: 3_000,
     capMs: 10_000,
   },
   throughput: { concurrency: [1, 128], durationMs: 2_000, warmupMs: 300 },
@@ -69,8 +69,8 @@ const QUICK: typeof FULL = {
   heartbeatMs: 15_000,
   idle: { steps: [500, 1_000], heartbeatMs: 500, cpuWindowMs: 1_000, settleMs: 300 },
   fanout: { sizes: [100, 1_000], alarms: 3, timeoutMs: 10_000 },
-  storm: { subscribers: 1_000, missed: 100, trickle: 5, trickleGapMs: 20, retryMs: 250, capMs: 10_000 },
-  throughput: { concurrency: [16], durationMs: 1_000, warmupMs: 200 },
+  storm: { subscribers: 1_000, missed: 100, trickle: 5, trickleGapMs: 20, retryMs: 3_000, capMs: 10_000 },
+  throughput: { concurrency: [1, 128], durationMs: 1_000, warmupMs: 200 },
   agent: { resumes: 3, idleCpuWindowMs: 3_000, halfOpenHeartbeatMs: 300, halfOpenRepeats: 1 },
 };
 

@@ -10,6 +10,7 @@
 import { appendFileSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { checkRun } from './checks.ts';
 import { installCleanup } from './children.ts';
 import { parseBenchArgs } from './config.ts';
 import { describeMachine } from './machine.ts';
@@ -95,7 +96,7 @@ try {
 }
 
 const args = process.argv.slice(2);
-const report = renderReport({
+const markdown = renderReport({
   config,
   command: `npm run bench${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`,
   machine,
@@ -109,13 +110,14 @@ const report = renderReport({
   cappedSteps,
   durationS: (Date.now() - started) / 1000,
 });
-console.log(`\n${report.markdown}`);
+console.log(`\n${markdown}`);
 if (config.record) {
   const file = join(ROOT, 'bench/RESULTS.md');
   if (!existsSync(file))
     writeFileSync(file, '# Tocsin bench results\n\nAppended by `npm run bench`; newest last.\n');
-  appendFileSync(file, `\n${report.markdown}`);
+  appendFileSync(file, `\n${markdown}`);
   log(`appended to bench/RESULTS.md (${elapsed()})`);
 }
-for (const failure of report.failures) console.error(`bench: ${failure}`);
-process.exit(report.failures.length > 0 ? 1 : 0);
+const failures = checkRun({ passes, ...(agentNote !== undefined && { errors: [agentNote] }) });
+for (const failure of failures) console.error(`bench: ${failure}`);
+process.exit(failures.length > 0 ? 1 : 0);

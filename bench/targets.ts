@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { removeDir, stop, track, trackDir } from './children.ts';
+import type { EventLoopDelay } from './load/server-preload.ts';
 import { startRedis } from './redis.ts';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -45,6 +46,10 @@ export interface RunningServer {
   readonly pid: number;
   /** Asks the server to run a full GC (the preload's SIGUSR2 handler). */
   gc(): void;
+  /** Starts timing the server's event loop (the preload's monitorEventLoopDelay). */
+  startLoopDelay(): Promise<void>;
+  /** Stops timing it: the delays seen since startLoopDelay. */
+  stopLoopDelay(): Promise<EventLoopDelay>;
   stop(): Promise<void>;
   /** Ends it at once (SIGKILL): for a server still busy with load the bench no longer wants. */
   kill(): Promise<void>;
@@ -122,6 +127,21 @@ function waitListening(
   });
 }
 
+/** One request to the server's preload over IPC, and its answer. */
+function ask<T>(child: ChildProcess, op: string, answer: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the server did not answer ${op}`)), 10_000);
+    const onMessage = (message: { op?: string; value?: unknown }) => {
+      if (message.op !== answer) return;
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      resolve(message.value as T);
+    };
+    child.on('message', onMessage);
+    child.send({ op });
+  });
+}
+
 export async function startServer(spec: TargetSpec, options: ServerOptions): Promise<RunningServer> {
   const dataDir = trackDir(mkdtempSync(join(tmpdir(), `tocsin-bench-${spec.name}-`)));
   const isTocsin = spec.name === 'tocsin' || spec.name === 'tocsin-redis';
@@ -132,7 +152,7 @@ export async function startServer(spec: TargetSpec, options: ServerOptions): Pro
   const child = track(
     spawn(process.execPath, [...nodeArgs(options), ...command(spec, options, dataDir, redis?.url)], {
       cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       env: { ...process.env, BENCH_TOKEN: peerToken },
     }),
   );
@@ -158,6 +178,8 @@ export async function startServer(spec: TargetSpec, options: ServerOptions): Pro
     token,
     pid: child.pid as number,
     gc: () => child.kill('SIGUSR2'),
+    startLoopDelay: () => ask<void>(child, 'eld-start', 'eld-started'),
+    stopLoopDelay: () => ask<EventLoopDelay>(child, 'eld-stop', 'eld'),
     // A profiled server must exit normally to write its profile: SIGTERM, with time to finish.
     kill: () => stop(child, options.cpuProfDir === undefined ? 0 : 20_000),
     async stop() {

@@ -1,13 +1,14 @@
 /**
  * Measure 4 — reconnect storm. `subscribers` streams, all at the same cursor, drop at once (TCP reset,
  * as when a network or the server's host goes away); `missed` alarms are published and acknowledged
- * while they are away; then every stream reconnects at the same instant with `Last-Event-ID: <its
- * cursor>` while a trickle of new alarms keeps arriving. A stream is caught up once it holds the last
+ * while they are away; then every stream reconnects as the agent would (its headers: Last-Event-ID
+ * with its cursor and its X-Tocsin-Client id; its timing: client/backoff.ts, full jitter over the
+ * server's `retry:`) while a trickle of new alarms keeps arriving. A stream is caught up once it holds the last
  * missed alarm and its `event: ready` (replay done, live). Storm time = until the last one is, or
  * "> cap" (then the load is dropped and the server killed, to keep the bench bounded). Then every
  * stream's log is compared with the missed + trickle ids (a stream cut off at the cap on what it got
  * so far): lost = 0 and duplicates = 0 are asserted by the bench. A stream the server closes or
- * refuses meanwhile reconnects from its cursor after `retryMs`, as a real client would.
+ * refuses meanwhile reconnects from its cursor after the agent's backoff (Retry-After honoured).
  */
 import { monoMs } from '../clock.ts';
 import { waitForStreams } from '../health.ts';
@@ -25,6 +26,10 @@ export interface StormConfig {
   missed: number;
   trickle: number;
   trickleGapMs: number;
+  /**
+   * The `retry:` every server under test announces (their default, 3 s): the unit of the agent's
+   * backoff, so streams come back spread over [0, retryMs) as a fleet of agents does.
+   */
   retryMs: number;
   /**
    * How long the bench waits for everyone to catch up. Past it the storm is reported as "> cap" with
@@ -35,6 +40,8 @@ export interface StormConfig {
 }
 
 export interface StormResult {
+  /** How the streams came back: all at once, or after the agent's backoff. */
+  timing: 'agent' | 'instant';
   subscribers: number;
   missed: number;
   /** ms from the reconnect instant until the last stream was caught up (+∞: not all within the cap). */
@@ -66,6 +73,7 @@ export async function measureStorm(
   publisher: Publisher,
   cursor: AlarmCursor,
   config: StormConfig,
+  timing: 'agent' | 'instant',
 ): Promise<StormResult> {
   // Everyone at one cursor: one alarm all streams receive.
   const baseline = await pool.watch(cursor.lastId);
@@ -89,7 +97,7 @@ export async function measureStorm(
   const clientCpu = () => pool.pids.reduce((n, pid) => n + cpuNs(pid), 0);
   const cpuBefore = { server: cpuNs(server.pid), client: clientCpu() };
   const t0 = monoMs();
-  await pool.reconnect(true, config.retryMs, 0);
+  await pool.reconnect(true, config.retryMs, timing);
   const trickle = publisher.trickle(config.trickle, config.trickleGapMs, config.capMs + 30_000);
   const seen = await caughtUp(config.capMs);
   const kernelAfter = listenCounters();
@@ -124,6 +132,7 @@ export async function measureStorm(
   const verify = await pool.verify([...missed.ids, ...trickleIds].sort((a, b) => a - b));
   const windowMs = notCaughtUp === 0 ? (sorted[sorted.length - 1] as number) : config.capMs;
   return {
+    timing,
     subscribers: perStream.length,
     missed: missed.ids.length,
     caughtUpMs: sorted[sorted.length - 1] as number,
