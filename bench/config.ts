@@ -3,6 +3,7 @@
  * small counts, one run: a smoke test of the harness, not a result).
  */
 import { parseArgs } from 'node:util';
+import type { AgentStormConfig } from './measures/agent-storm.ts';
 import type { FanoutConfig } from './measures/fanout.ts';
 import type { IdleConfig } from './measures/idle.ts';
 import type { StormConfig } from './measures/storm.ts';
@@ -14,6 +15,8 @@ export interface AgentBenchConfig {
   idleCpuWindowMs: number;
   halfOpenHeartbeatMs: number;
   halfOpenRepeats: number;
+  /** The storm made by real agents (measures/agent-storm.ts). */
+  storm: AgentStormConfig;
 }
 
 export type Phase = 'idle' | 'streams' | 'publish' | 'agent';
@@ -60,7 +63,13 @@ const FULL: Omit<BenchConfig, 'targets' | 'record' | 'profile' | 'phases'> = {
     capMs: 10_000,
   },
   throughput: { concurrency: [1, 128], durationMs: 2_000, warmupMs: 300 },
-  agent: { resumes: 10, idleCpuWindowMs: 60_000, halfOpenHeartbeatMs: 1_000, halfOpenRepeats: 3 },
+  agent: {
+    resumes: 10,
+    idleCpuWindowMs: 60_000,
+    halfOpenHeartbeatMs: 1_000,
+    halfOpenRepeats: 3,
+    storm: { agents: 1_000, missed: 200, capMs: 20_000 },
+  },
 };
 
 const QUICK: typeof FULL = {
@@ -71,7 +80,13 @@ const QUICK: typeof FULL = {
   fanout: { sizes: [100, 1_000], alarms: 3, timeoutMs: 10_000 },
   storm: { subscribers: 1_000, missed: 100, trickle: 5, trickleGapMs: 20, retryMs: 3_000, capMs: 10_000 },
   throughput: { concurrency: [1, 128], durationMs: 1_000, warmupMs: 200 },
-  agent: { resumes: 3, idleCpuWindowMs: 3_000, halfOpenHeartbeatMs: 300, halfOpenRepeats: 1 },
+  agent: {
+    resumes: 3,
+    idleCpuWindowMs: 3_000,
+    halfOpenHeartbeatMs: 300,
+    halfOpenRepeats: 1,
+    storm: { agents: 100, missed: 50, capMs: 15_000 },
+  },
 };
 
 export function parseBenchArgs(argv: string[]): BenchConfig {

@@ -6,6 +6,7 @@
 import type { BenchConfig, Phase } from './config.ts';
 import type { Machine } from './machine.ts';
 import type { AgentResult } from './measures/agent.ts';
+import type { AgentStormResult } from './measures/agent-storm.ts';
 import type { StormResult } from './measures/storm.ts';
 import type { PassResult } from './phases.ts';
 import type { ProfileReport } from './profile-pass.ts';
@@ -21,6 +22,7 @@ export interface ReportInput {
   passes: PassResult[];
   agent?: AgentResult;
   agentNote?: string;
+  agentStorm?: AgentStormResult;
   profiles: ProfileReport[];
   notes: string[];
   idleCapacity: number;
@@ -393,6 +395,34 @@ export function renderReport(input: ReportInput): string {
         ),
       );
     }
+    out.push('');
+  }
+  const as = input.agentStorm;
+  if (as !== undefined) {
+    out.push('### 4c. Storm of real agents (client/agent.ts against Tocsin (SQLite))');
+    out.push('');
+    out.push(
+      `${as.agents} agents (the library itself: its EventSource, headers, watchdog and backoff) follow Tocsin through a TCP proxy that ` +
+        `resets every connection at once; ${as.missed} alarms are acknowledged meanwhile; each agent comes back on its own. ` +
+        "Caught up: live and holding the last missed alarm. Then a sentinel alarm and every agent's ids are checked.",
+    );
+    out.push('');
+    out.push(
+      table(
+        ['agents', 'all caught up', 'median agent', 'not caught up', 'lost', 'duplicates', 'CPU server'],
+        [
+          [
+            num(as.agents, 0),
+            `${num(as.caughtUpMs, 0)} ms`,
+            `${num(as.p50CaughtUpMs, 0)} ms`,
+            String(as.notCaughtUp),
+            String(as.verify.lost),
+            String(as.verify.duplicates),
+            `${num(as.serverCpuMs / 1000, 1)} s`,
+          ],
+        ],
+      ),
+    );
     out.push('');
   }
   // Ratios

@@ -10,17 +10,18 @@
 import { appendFileSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describeRedis } from '../test/helpers/redis.ts';
 import { checkRun } from './checks.ts';
 import { installCleanup } from './children.ts';
 import { parseBenchArgs } from './config.ts';
 import { describeMachine } from './machine.ts';
 import { type AgentResult, measureAgent } from './measures/agent.ts';
+import { type AgentStormResult, measureAgentStorm } from './measures/agent-storm.ts';
 import { type PassResult, type PhaseContext, runPass } from './phases.ts';
 import { type ProfileReport, profilePass } from './profile-pass.ts';
-import { REDIS_DESCRIPTION } from './redis.ts';
 import { renderReport } from './report.ts';
 import { checkTarget } from './target-check.ts';
-import { ROOT, TARGETS, type TargetName } from './targets.ts';
+import { BENCH_REDIS, ROOT, TARGETS, type TargetName } from './targets.ts';
 import { reexecWithRaisedFdLimit } from './ulimit.ts';
 
 const reexec = reexecWithRaisedFdLimit();
@@ -54,12 +55,15 @@ for (const name of config.targets) {
   if (ok === true) targets.push(name);
   else notes.push(`${TARGETS[name].label} not measured: ${ok}`);
 }
-if (targets.includes('tocsin-redis')) notes.push(`Tocsin (Redis) runs against a ${REDIS_DESCRIPTION}.`);
+if (targets.includes('tocsin-redis'))
+  notes.push(`Tocsin (Redis) runs against a ${describeRedis(BENCH_REDIS)} per server process.`);
 for (const note of notes) log(`  ${note}`);
 
 const passes: PassResult[] = [];
 let agent: AgentResult | undefined;
 let agentNote: string | undefined;
+let agentStorm: AgentStormResult | undefined;
+const measureErrors: string[] = [];
 let profiles: ProfileReport[] = [];
 try {
   for (let run = 1; run <= config.runs; run++) {
@@ -76,6 +80,14 @@ try {
     agent = await measureAgent(config.agent, log).catch((error: Error) => {
       agentNote = `the agent measure failed: ${error.message.split('\n')[0]}`;
       log(`  ${agentNote}`);
+      measureErrors.push(agentNote);
+      return undefined;
+    });
+    log(`agent storm (${elapsed()})`);
+    agentStorm = await measureAgentStorm(config.agent.storm, log).catch((error: Error) => {
+      const note = `the agent storm failed: ${error.message.split('\n')[0]}`;
+      log(`  ${note}`);
+      measureErrors.push(note);
       return undefined;
     });
   }
@@ -104,6 +116,7 @@ const markdown = renderReport({
   passes,
   ...(agent !== undefined && { agent }),
   ...(agentNote !== undefined && { agentNote }),
+  ...(agentStorm !== undefined && { agentStorm }),
   profiles,
   notes,
   idleCapacity: serverCapacity,
@@ -118,6 +131,10 @@ if (config.record) {
   appendFileSync(file, `\n${markdown}`);
   log(`appended to bench/RESULTS.md (${elapsed()})`);
 }
-const failures = checkRun({ passes, ...(agentNote !== undefined && { errors: [agentNote] }) });
+const failures = checkRun({
+  passes,
+  errors: measureErrors,
+  deliveries: agentStorm === undefined ? [] : [{ label: 'agent storm', ...agentStorm.verify }],
+});
 for (const failure of failures) console.error(`bench: ${failure}`);
 process.exit(failures.length > 0 ? 1 : 0);

@@ -9,9 +9,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { removeDir, stop, track, trackDir } from './children.ts';
+import { type RedisOptions, startRedis } from '../test/helpers/redis.ts';
+import { removeDir, stop, track, trackDir, trackPid } from './children.ts';
 import type { EventLoopDelay } from './load/server-preload.ts';
-import { startRedis } from './redis.ts';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PRELOAD = fileURLToPath(new URL('./load/server-preload.ts', import.meta.url));
@@ -32,8 +32,16 @@ export const TARGETS: Record<TargetName, TargetSpec> = {
   'plain-http': { name: 'plain-http', label: 'plain http peer', durable: false },
 };
 
+/** The Redis every Tocsin (Redis) server runs against: AOF fsync'd on every write, as recommended. */
+export const BENCH_REDIS: RedisOptions = { appendfsync: 'always' };
+
 export interface ServerOptions {
   heartbeatMs: number;
+  /**
+   * Scale-out: join this Redis (shared with other instances) instead of starting a private one.
+   * Only the first instance on a fresh Redis prints the admin token; the others get it here.
+   */
+  shared?: { redisUrl: string; token: string };
   /** When set, the server runs with --cpu-prof and writes its profile there on exit. */
   cpuProfDir?: string;
 }
@@ -146,11 +154,14 @@ export async function startServer(spec: TargetSpec, options: ServerOptions): Pro
   const dataDir = trackDir(mkdtempSync(join(tmpdir(), `tocsin-bench-${spec.name}-`)));
   const isTocsin = spec.name === 'tocsin' || spec.name === 'tocsin-redis';
   // A fresh Redis per server, like a fresh data dir: the first start prints the admin token.
-  const redis = spec.name === 'tocsin-redis' ? await startRedis() : undefined;
+  const redis =
+    spec.name === 'tocsin-redis' && options.shared === undefined ? await startRedis(BENCH_REDIS) : undefined;
+  if (redis !== undefined) trackPid(() => redis.pid);
+  const redisUrl = options.shared?.redisUrl ?? redis?.url();
   // The peers check the same kind of bearer token (sha256, constant-time compare).
   const peerToken = `bench_${randomBytes(32).toString('base64url')}`;
   const child = track(
-    spawn(process.execPath, [...nodeArgs(options), ...command(spec, options, dataDir, redis?.url)], {
+    spawn(process.execPath, [...nodeArgs(options), ...command(spec, options, dataDir, redisUrl)], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       env: { ...process.env, BENCH_TOKEN: peerToken },
@@ -163,14 +174,14 @@ export async function startServer(spec: TargetSpec, options: ServerOptions): Pro
   });
   let started: { url: URL; token: string | undefined };
   try {
-    started = await waitListening(child, output, isTocsin);
+    started = await waitListening(child, output, isTocsin && options.shared === undefined);
   } catch (error) {
     await stop(child);
-    await redis?.stop();
+    await redis?.dispose();
     removeDir(dataDir);
     throw error;
   }
-  const token = isTocsin ? (started.token as string) : peerToken;
+  const token = options.shared?.token ?? (isTocsin ? (started.token as string) : peerToken);
   return {
     spec,
     host: started.url.hostname,
@@ -184,7 +195,7 @@ export async function startServer(spec: TargetSpec, options: ServerOptions): Pro
     kill: () => stop(child, options.cpuProfDir === undefined ? 0 : 20_000),
     async stop() {
       await stop(child, 10_000);
-      await redis?.stop();
+      await redis?.dispose();
       removeDir(dataDir);
     },
     stderr: () => output.stderr,

@@ -19,6 +19,8 @@ export interface FaultProxy {
   /** Connections open right now. */
   readonly open: number;
   freeze(): void;
+  /** Cuts every open connection with a TCP reset, as a network outage does; new ones pass normally. */
+  reset(): number;
   close(): Promise<void>;
 }
 
@@ -65,6 +67,15 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     },
     freeze() {
       for (const pair of pairs) pair.frozen = true;
+    },
+    reset() {
+      const cut = pairs.size;
+      for (const pair of [...pairs]) {
+        pairs.delete(pair);
+        pair.client.resetAndDestroy();
+        pair.upstream.destroy();
+      }
+      return cut;
     },
     async close() {
       for (const pair of pairs) {
