@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import type { AgentStormConfig } from './measures/agent-storm.ts';
 import type { FanoutConfig } from './measures/fanout.ts';
 import type { IdleConfig } from './measures/idle.ts';
+import type { ScaleConfig } from './measures/scale.ts';
 import type { StormConfig } from './measures/storm.ts';
 import type { ThroughputConfig } from './measures/throughput.ts';
 import type { TargetName } from './targets.ts';
@@ -19,12 +20,12 @@ export interface AgentBenchConfig {
   storm: AgentStormConfig;
 }
 
-export type Phase = 'idle' | 'streams' | 'publish' | 'agent';
-const ALL_PHASES: Phase[] = ['idle', 'streams', 'publish', 'agent'];
+export type Phase = 'idle' | 'streams' | 'publish' | 'agent' | 'scale';
+const ALL_PHASES: Phase[] = ['idle', 'streams', 'publish', 'agent', 'scale'];
 
 export interface BenchConfig {
   mode: 'quick' | 'full';
-  /** Which groups of measures to run (default all): idle = 1, streams = 2 and 4, publish = 3, agent = 5. */
+  /** Which groups of measures to run (default all): idle = 1, streams = 2 and 4, publish = 3, agent = 4c and 5, scale = 6. */
   phases: Phase[];
   runs: number;
   targets: TargetName[];
@@ -37,6 +38,8 @@ export interface BenchConfig {
   storm: StormConfig;
   throughput: ThroughputConfig;
   agent: AgentBenchConfig;
+  /** Measure 6: instances on one Redis behind nginx. */
+  scale: ScaleConfig;
   /** Heartbeat of the servers for measures 2-4 (the production default). */
   heartbeatMs: number;
 }
@@ -70,6 +73,13 @@ const FULL: Omit<BenchConfig, 'targets' | 'record' | 'profile' | 'phases'> = {
     halfOpenRepeats: 3,
     storm: { agents: 1_000, missed: 200, capMs: 20_000 },
   },
+  scale: {
+    instances: [1, 2, 4],
+    subscribers: 5_000,
+    fanout: { alarms: 6, timeoutMs: 20_000 },
+    storm: { missed: 500, trickle: 20, trickleGapMs: 50, retryMs: 3_000, capMs: 15_000 },
+    heartbeatMs: 15_000,
+  },
 };
 
 const QUICK: typeof FULL = {
@@ -86,6 +96,13 @@ const QUICK: typeof FULL = {
     halfOpenHeartbeatMs: 300,
     halfOpenRepeats: 1,
     storm: { agents: 100, missed: 50, capMs: 15_000 },
+  },
+  scale: {
+    instances: [1, 2, 4],
+    subscribers: 500,
+    fanout: { alarms: 3, timeoutMs: 10_000 },
+    storm: { missed: 100, trickle: 5, trickleGapMs: 20, retryMs: 3_000, capMs: 10_000 },
+    heartbeatMs: 15_000,
   },
 };
 

@@ -8,7 +8,7 @@
 import type { BenchConfig } from './config.ts';
 import { type AlarmCursor, type FanoutResult, measureFanout } from './measures/fanout.ts';
 import { type IdleResult, measureIdle } from './measures/idle.ts';
-import { measureStorm, type StormResult } from './measures/storm.ts';
+import { measureStorm, type StormResult, stormServer } from './measures/storm.ts';
 import { measureThroughput, type ThroughputPoint } from './measures/throughput.ts';
 import { BENCH_TOPIC, Publisher } from './publisher.ts';
 import { SubscriberPool } from './subscribers.ts';
@@ -135,7 +135,7 @@ export function streamsPhase(
             `${connected.failed} streams failed to open: ${JSON.stringify(connected.failures)}`,
           );
         const runStorm = async (timing: 'agent' | 'instant') => {
-          const s = await measureStorm(server, pool, publisher, cursor, storm, timing);
+          const s = await measureStorm(stormServer(server), pool, publisher, cursor, storm, timing);
           ctx.log(
             `    storm ${s.subscribers}×${s.missed} (${timing}): all caught up ${ms(s.caughtUpMs)} (median stream ${ms(s.p50CaughtUpMs)}, ` +
               `${s.notCaughtUp} not within ${s.capMs} ms), ${Math.round(s.deliveriesPerSec)} deliveries/s, lost ${s.verify.lost}, duplicates ${s.verify.duplicates}, unexpected ${s.verify.unexpected}, ` +

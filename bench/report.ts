@@ -7,6 +7,7 @@ import type { BenchConfig, Phase } from './config.ts';
 import type { Machine } from './machine.ts';
 import type { AgentResult } from './measures/agent.ts';
 import type { AgentStormResult } from './measures/agent-storm.ts';
+import type { ScalePoint } from './measures/scale.ts';
 import type { StormResult } from './measures/storm.ts';
 import type { PassResult } from './phases.ts';
 import type { ProfileReport } from './profile-pass.ts';
@@ -23,6 +24,7 @@ export interface ReportInput {
   agent?: AgentResult;
   agentNote?: string;
   agentStorm?: AgentStormResult;
+  scale: ScalePoint[];
   profiles: ProfileReport[];
   notes: string[];
   idleCapacity: number;
@@ -421,6 +423,49 @@ export function renderReport(input: ReportInput): string {
             `${num(as.serverCpuMs / 1000, 1)} s`,
           ],
         ],
+      ),
+    );
+    out.push('');
+  }
+  if (input.scale.length > 0) {
+    const sc = config.scale;
+    out.push('### 6. Beyond one process: Tocsin (Redis) instances behind nginx');
+    out.push('');
+    out.push(
+      `1, 2 and 4 instances on one Redis, behind nginx (least_conn, buffering off, 2 workers); ${sc.subscribers} subscribers and the ` +
+        `publisher reach them only through nginx. Fan-out: ${sc.fanout.alarms} alarms one at a time to every subscriber. ` +
+        `Storm: ${sc.subscribers} streams × ${sc.storm.missed} missed, all back at once with the agent's headers. ` +
+        "CPU: the instances and Redis (not nginx, not the load generators), from the storm's reconnect to caught up. " +
+        `This machine has ${machine.cores} cores for everything (instances, Redis, nginx, load): see docs/benchmarks.md for what the figures predict on a bigger one.`,
+    );
+    out.push('');
+    const base = input.scale[0];
+    out.push(
+      table(
+        [
+          'instances',
+          'fan-out p50 / p99',
+          'storm: all caught up',
+          'deliveries/s',
+          'vs 1 instance',
+          'lost',
+          'duplicates',
+          'CPU instances + Redis',
+        ],
+        input.scale.map((p) => [
+          String(p.instances),
+          `${num(p.fanout.p50, 1)} / ${num(p.fanout.p99, 1)} ms`,
+          p.storm.caughtUpMs === Number.POSITIVE_INFINITY
+            ? `> ${num(sc.storm.capMs, 0)} ms (${p.storm.subscribers - p.storm.notCaughtUp} of ${p.storm.subscribers})`
+            : `${num(p.storm.caughtUpMs, 0)} ms`,
+          num(p.storm.deliveriesPerSec, 0),
+          base === undefined
+            ? 'n/a'
+            : `${(p.storm.deliveriesPerSec / base.storm.deliveriesPerSec).toFixed(2)}×`,
+          String(p.storm.verify.lost),
+          String(p.storm.verify.duplicates),
+          `${num(p.storm.serverCpuMs / 1000, 1)} s`,
+        ]),
       ),
     );
     out.push('');

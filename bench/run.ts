@@ -17,6 +17,7 @@ import { parseBenchArgs } from './config.ts';
 import { describeMachine } from './machine.ts';
 import { type AgentResult, measureAgent } from './measures/agent.ts';
 import { type AgentStormResult, measureAgentStorm } from './measures/agent-storm.ts';
+import { measureScale, type ScalePoint } from './measures/scale.ts';
 import { type PassResult, type PhaseContext, runPass } from './phases.ts';
 import { type ProfileReport, profilePass } from './profile-pass.ts';
 import { renderReport } from './report.ts';
@@ -63,6 +64,7 @@ const passes: PassResult[] = [];
 let agent: AgentResult | undefined;
 let agentNote: string | undefined;
 let agentStorm: AgentStormResult | undefined;
+let scale: ScalePoint[] = [];
 const measureErrors: string[] = [];
 let profiles: ProfileReport[] = [];
 try {
@@ -91,6 +93,19 @@ try {
       return undefined;
     });
   }
+  if (config.phases.includes('scale')) {
+    if (!targets.includes('tocsin-redis')) {
+      notes.push('Scale-out (6) not measured: it needs Tocsin (Redis) among the targets.');
+    } else {
+      log(`scale-out: ${config.scale.instances.join(', ')} instances behind nginx (${elapsed()})`);
+      scale = await measureScale(config.scale, 2, log).catch((error: Error) => {
+        const note = `the scale-out measure failed: ${error.message.split('\n')[0]}`;
+        log(`  ${note}`);
+        measureErrors.push(note);
+        return [];
+      });
+    }
+  }
   if (config.profile) {
     log(`profiles (${elapsed()})`);
     const dir = mkdtempSync(join(tmpdir(), 'tocsin-bench-prof-'));
@@ -117,6 +132,7 @@ const markdown = renderReport({
   ...(agent !== undefined && { agent }),
   ...(agentNote !== undefined && { agentNote }),
   ...(agentStorm !== undefined && { agentStorm }),
+  scale,
   profiles,
   notes,
   idleCapacity: serverCapacity,
@@ -134,7 +150,17 @@ if (config.record) {
 const failures = checkRun({
   passes,
   errors: measureErrors,
-  deliveries: agentStorm === undefined ? [] : [{ label: 'agent storm', ...agentStorm.verify }],
+  deliveries: [
+    ...(agentStorm === undefined ? [] : [{ label: 'agent storm', ...agentStorm.verify }]),
+    ...scale.map((p) => ({ label: `scale-out storm, ${p.instances} instance(s)`, ...p.storm.verify })),
+    ...scale
+      .filter((p) => p.fanout.missing > 0)
+      .map((p) => ({
+        label: `scale-out fan-out, ${p.instances} instance(s)`,
+        lost: p.fanout.missing,
+        duplicates: 0,
+      })),
+  ],
 });
 for (const failure of failures) console.error(`bench: ${failure}`);
 process.exit(failures.length > 0 ? 1 : 0);

@@ -41,7 +41,7 @@ export interface ServerOptions {
    * Scale-out: join this Redis (shared with other instances) instead of starting a private one.
    * Only the first instance on a fresh Redis prints the admin token; the others get it here.
    */
-  shared?: { redisUrl: string; token: string };
+  shared?: { redisUrl: string; token?: string };
   /** When set, the server runs with --cpu-prof and writes its profile there on exit. */
   cpuProfDir?: string;
 }
@@ -174,7 +174,7 @@ export async function startServer(spec: TargetSpec, options: ServerOptions): Pro
   });
   let started: { url: URL; token: string | undefined };
   try {
-    started = await waitListening(child, output, isTocsin && options.shared === undefined);
+    started = await waitListening(child, output, isTocsin && options.shared?.token === undefined);
   } catch (error) {
     await stop(child);
     await redis?.dispose();

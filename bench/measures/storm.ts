@@ -10,8 +10,8 @@
  * so far): lost = 0 and duplicates = 0 are asserted by the bench. A stream the server closes or
  * refuses meanwhile reconnects from its cursor after the agent's backoff (Retry-After honoured).
  */
-import { monoMs } from '../clock.ts';
-import { waitForStreams } from '../health.ts';
+import { monoMs, sleep } from '../clock.ts';
+import { health } from '../health.ts';
 import type { VerifyResult } from '../load/protocol.ts';
 import { listenCounters } from '../netstat.ts';
 import { cpuNs } from '../proc-stats.ts';
@@ -37,6 +37,33 @@ export interface StormConfig {
    * It keeps `npm run bench` bounded; set it several times above the 5 s target.
    */
   capMs: number;
+}
+
+/** The server side of a storm: one process, or several instances behind nginx (measures/scale.ts). */
+export interface StormServer {
+  /** CPU time of the server side (every process, all threads), ns. */
+  cpuNs(): number;
+  /** Streams the server side holds now. */
+  streams(): Promise<number>;
+  /** Ends it at once, when a storm went past its cap. */
+  kill(): Promise<void>;
+}
+
+export function stormServer(server: RunningServer): StormServer {
+  return {
+    cpuNs: () => cpuNs(server.pid),
+    streams: async () => (await health(server)).streams,
+    kill: () => server.kill(),
+  };
+}
+
+async function waitForStreams(server: StormServer, streams: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if ((await server.streams()) === streams) return true;
+    if (Date.now() > deadline) return false;
+    await sleep(50);
+  }
 }
 
 export interface StormResult {
@@ -68,7 +95,7 @@ export interface StormResult {
 }
 
 export async function measureStorm(
-  server: RunningServer,
+  server: StormServer,
   pool: SubscriberPool,
   publisher: Publisher,
   cursor: AlarmCursor,
@@ -95,13 +122,13 @@ export async function measureStorm(
 
   const kernelBefore = listenCounters();
   const clientCpu = () => pool.pids.reduce((n, pid) => n + cpuNs(pid), 0);
-  const cpuBefore = { server: cpuNs(server.pid), client: clientCpu() };
+  const cpuBefore = { server: server.cpuNs(), client: clientCpu() };
   const t0 = monoMs();
   await pool.reconnect(true, config.retryMs, timing);
   const trickle = publisher.trickle(config.trickle, config.trickleGapMs, config.capMs + 30_000);
   const seen = await caughtUp(config.capMs);
   const kernelAfter = listenCounters();
-  const serverCpuMs = (cpuNs(server.pid) - cpuBefore.server) / 1e6;
+  const serverCpuMs = (server.cpuNs() - cpuBefore.server) / 1e6;
   const clientCpuMs = (clientCpu() - cpuBefore.client) / 1e6;
   const atCap = await pool.stats();
 
