@@ -277,14 +277,15 @@ export function renderReport(input: ReportInput): string {
     const levels = config.throughput.concurrency;
     out.push(
       table(
-        ['server', ...levels.map((c) => `${c} in flight`), 'p99 ack latency (max concurrency)'],
+        ['server', ...levels.flatMap((c) => [`${c} in flight`, `p99 ack latency, ${c} in flight`])],
         targets.map((t) => {
           const a = agg.get(t) as Aggregate;
-          const top = a.publish.get(levels[levels.length - 1] as number);
           return [
             label(t),
-            ...levels.map((c) => fmt(a.publish.get(c)?.acked ?? spread([]), 0, '/s')),
-            top ? fmt(top.p99, 1, 'ms') : 'n/a',
+            ...levels.flatMap((c) => {
+              const point = a.publish.get(c);
+              return [fmt(point?.acked ?? spread([]), 0, '/s'), fmt(point?.p99 ?? spread([]), 1, 'ms')];
+            }),
           ];
         }),
       ),
@@ -533,6 +534,22 @@ export function renderReport(input: ReportInput): string {
           `${best >= 20_000 ? 'met' : 'not met'}: ${num(best, 0)}/s`,
         ]);
       }
+      // Issue 13: durable publish at the top concurrency against the in-memory peers of the same run.
+      const top = config.throughput.concurrency[config.throughput.concurrency.length - 1] as number;
+      const at = (t: TargetName) => agg.get(t)?.publish.get(top)?.acked.median ?? Number.NaN;
+      const peerBest = Math.max(...peers.map(at).filter((v) => !Number.isNaN(v)));
+      for (const t of ran('publish') && peers.length > 0 ? tocsins : []) {
+        const r = at(t) / peerBest;
+        targetRows.push([
+          `publish at ${top} in flight ≥ 0.8× the best in-memory peer — ${label(t)}`,
+          `${r >= 0.8 ? 'met' : 'not met'}: ${num(at(t), 0)}/s = ${num(r, 2)}× ${num(peerBest, 0)}/s`,
+        ]);
+      }
+      if (ran('publish') && agg.has('tocsin') && agg.has('tocsin-redis'))
+        targetRows.push([
+          `Redis publish at ${top} in flight ≥ SQLite's`,
+          `${at('tocsin-redis') >= at('tocsin') ? 'met' : 'not met'}: ${num(at('tocsin-redis'), 0)}/s vs ${num(at('tocsin'), 0)}/s`,
+        ]);
       const storm = tocsin.storm;
       if (ran('streams'))
         targetRows.push([
