@@ -9,6 +9,7 @@ import { DEFAULT_BACKOFF, reconnectDelay } from '../../client/backoff.ts';
 import { CLIENT_ID_HEADER } from '../../protocol/index.ts';
 import { monoMs } from '../clock.ts';
 import { dashedIdsSeen, numberToId } from './alarm-id.ts';
+import { type ChunkState, dechunk, newChunkState } from './dechunk.ts';
 import { checkLog, IdLog } from './id-log.ts';
 import { exitWithParent } from './orphan-guard.ts';
 import type {
@@ -43,6 +44,8 @@ interface Stream {
   socket: Socket | null;
   /** Response head bytes until it is complete; null once in the body. */
   head: Buffer | null;
+  /** Chunked-transfer state when the response is chunked (it is, from Node and from nginx). */
+  chunks: ChunkState | null;
   scan: ScanState;
   /** Highest alarm id received (the cursor sent as Last-Event-ID on reconnect); -1: none. */
   lastId: number;
@@ -148,11 +151,20 @@ function onBody(stream: Stream, chunk: Buffer, now: number): void {
   });
 }
 
+const CHUNKED = /\r\ntransfer-encoding:\s*chunked/i;
+
+/** Body bytes of a read: de-chunked first when the response is chunked. */
+function onBodyBytes(stream: Stream, chunk: Buffer, now: number): void {
+  const chunks = stream.chunks;
+  if (chunks === null) onBody(stream, chunk, now);
+  else dechunk(chunk, chunks, (data) => onBody(stream, data, now));
+}
+
 function onData(stream: Stream, chunk: Buffer): void {
   const now = monoMs();
   bytes += chunk.length;
   if (stream.head === null) {
-    onBody(stream, chunk, now);
+    onBodyBytes(stream, chunk, now);
     return;
   }
   const head = stream.head.length === 0 ? chunk : Buffer.concat([stream.head, chunk]);
@@ -172,7 +184,8 @@ function onData(stream: Stream, chunk: Buffer): void {
     scheduleRetry(stream);
     return;
   }
-  if (end + 4 < head.length) onBody(stream, head.subarray(end + 4), now);
+  stream.chunks = CHUNKED.test(head.toString('latin1', 0, end)) ? newChunkState() : null;
+  if (end + 4 < head.length) onBodyBytes(stream, head.subarray(end + 4), now);
 }
 
 function open(stream: Stream): void {
@@ -234,6 +247,7 @@ function newStream(): Stream {
     retryAfterMs: undefined,
     socket: null,
     head: null,
+    chunks: null,
     scan: newScanState(),
     lastId: -1,
     log: logging ? new IdLog() : null,
