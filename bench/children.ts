@@ -8,6 +8,13 @@ import { once } from 'node:events';
 import { rmSync } from 'node:fs';
 
 const live = new Set<ChildProcess>();
+/** Processes started by helpers that keep their ChildProcess to themselves (test/helpers/redis.ts). */
+const foreign = new Set<() => number | undefined>();
+
+/** Kills that process (SIGKILL) if it is still running when the bench ends. */
+export function trackPid(pid: () => number | undefined): void {
+  foreign.add(pid);
+}
 const dirs = new Set<string>();
 
 /** A temp dir (data dir, Redis dir) removed when the bench ends, if its owner did not remove it. */
@@ -43,6 +50,16 @@ export async function stop(child: ChildProcess, graceMs = 5_000): Promise<void> 
 
 function killAll(): void {
   for (const child of live) if (!exited(child)) child.kill('SIGKILL');
+  for (const pid of foreign) {
+    const p = pid();
+    if (p !== undefined) {
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 }
 

@@ -3,8 +3,10 @@
  * small counts, one run: a smoke test of the harness, not a result).
  */
 import { parseArgs } from 'node:util';
+import type { AgentStormConfig } from './measures/agent-storm.ts';
 import type { FanoutConfig } from './measures/fanout.ts';
 import type { IdleConfig } from './measures/idle.ts';
+import type { ScaleConfig } from './measures/scale.ts';
 import type { StormConfig } from './measures/storm.ts';
 import type { ThroughputConfig } from './measures/throughput.ts';
 import type { TargetName } from './targets.ts';
@@ -20,14 +22,16 @@ export interface AgentBenchConfig {
   cutEveryMs: number;
   cutWindowMs: number;
   cutPublishGapMs: number;
+  /** The storm made by real agents (measures/agent-storm.ts). */
+  storm: AgentStormConfig;
 }
 
-export type Phase = 'idle' | 'streams' | 'publish' | 'agent';
-const ALL_PHASES: Phase[] = ['idle', 'streams', 'publish', 'agent'];
+export type Phase = 'idle' | 'streams' | 'publish' | 'agent' | 'scale';
+const ALL_PHASES: Phase[] = ['idle', 'streams', 'publish', 'agent', 'scale'];
 
 export interface BenchConfig {
   mode: 'quick' | 'full';
-  /** Which groups of measures to run (default all): idle = 1, streams = 2 and 4, publish = 3, agent = 5. */
+  /** Which groups of measures to run (default all): idle = 1, streams = 2 and 4, publish = 3, agent = 4c and 5, scale = 6. */
   phases: Phase[];
   runs: number;
   targets: TargetName[];
@@ -40,6 +44,8 @@ export interface BenchConfig {
   storm: StormConfig;
   throughput: ThroughputConfig;
   agent: AgentBenchConfig;
+  /** Measure 6: instances on one Redis behind nginx. */
+  scale: ScaleConfig;
   /** Heartbeat of the servers for measures 2-4 (the production default). */
   heartbeatMs: number;
 }
@@ -62,7 +68,7 @@ const FULL: Omit<BenchConfig, 'targets' | 'record' | 'profile' | 'phases'> = {
     missed: 1_000,
     trickle: 20,
     trickleGapMs: 50,
-    retryMs: 250,
+    retryMs: 3_000,
     capMs: 10_000,
   },
   throughput: { concurrency: [1, 128], durationMs: 2_000, warmupMs: 300 },
@@ -75,6 +81,14 @@ const FULL: Omit<BenchConfig, 'targets' | 'record' | 'profile' | 'phases'> = {
     cutEveryMs: 20_000,
     cutWindowMs: 90_000,
     cutPublishGapMs: 500,
+    storm: { agents: 1_000, missed: 200, capMs: 20_000 },
+  },
+  scale: {
+    instances: [1, 2, 4],
+    subscribers: 5_000,
+    fanout: { alarms: 6, timeoutMs: 20_000 },
+    storm: { missed: 500, trickle: 20, trickleGapMs: 50, retryMs: 3_000, capMs: 15_000 },
+    heartbeatMs: 15_000,
   },
 };
 
@@ -84,8 +98,8 @@ const QUICK: typeof FULL = {
   heartbeatMs: 15_000,
   idle: { steps: [500, 1_000], heartbeatMs: 500, cpuWindowMs: 1_000, settleMs: 300 },
   fanout: { sizes: [100, 1_000], alarms: 3, timeoutMs: 10_000 },
-  storm: { subscribers: 1_000, missed: 100, trickle: 5, trickleGapMs: 20, retryMs: 250, capMs: 10_000 },
-  throughput: { concurrency: [16], durationMs: 1_000, warmupMs: 200 },
+  storm: { subscribers: 1_000, missed: 100, trickle: 5, trickleGapMs: 20, retryMs: 3_000, capMs: 10_000 },
+  throughput: { concurrency: [1, 128], durationMs: 1_000, warmupMs: 200 },
   agent: {
     resumes: 3,
     idleCpuWindowMs: 3_000,
@@ -95,6 +109,14 @@ const QUICK: typeof FULL = {
     cutEveryMs: 2_000,
     cutWindowMs: 6_000,
     cutPublishGapMs: 250,
+    storm: { agents: 100, missed: 50, capMs: 15_000 },
+  },
+  scale: {
+    instances: [1, 2, 4],
+    subscribers: 500,
+    fanout: { alarms: 3, timeoutMs: 10_000 },
+    storm: { missed: 100, trickle: 5, trickleGapMs: 20, retryMs: 3_000, capMs: 10_000 },
+    heartbeatMs: 15_000,
   },
 };
 

@@ -8,7 +8,7 @@
 import type { BenchConfig } from './config.ts';
 import { type AlarmCursor, type FanoutResult, measureFanout } from './measures/fanout.ts';
 import { type IdleResult, measureIdle } from './measures/idle.ts';
-import { measureStorm, type StormResult } from './measures/storm.ts';
+import { measureStorm, type StormResult, stormServer } from './measures/storm.ts';
 import { measureThroughput, type ThroughputPoint } from './measures/throughput.ts';
 import { BENCH_TOPIC, Publisher } from './publisher.ts';
 import { SubscriberPool } from './subscribers.ts';
@@ -19,7 +19,10 @@ export interface PassResult {
   run: number;
   idle?: IdleResult;
   fanout: FanoutResult[];
+  /** All streams back in the same instant. */
   storm?: StormResult;
+  /** Streams back after the agent's backoff (jitter), as real clients come back. */
+  agentStorm?: StormResult;
   throughput: ThroughputPoint[];
   errors: string[];
 }
@@ -103,7 +106,7 @@ export function streamsPhase(
   spec: TargetSpec,
   ctx: PhaseContext,
   only?: 'fanout' | 'storm',
-): Promise<{ fanout: FanoutResult[]; storm?: StormResult }> {
+): Promise<{ fanout: FanoutResult[]; storm?: StormResult; agentStorm?: StormResult }> {
   const { fanout, storm } = ctx.config;
   const top = Math.max(...fanout.sizes, storm.subscribers);
   return withServer(spec, serverOptions(ctx, ctx.config.heartbeatMs), (server) =>
@@ -131,24 +134,30 @@ export function streamsPhase(
           throw new Error(
             `${connected.failed} streams failed to open: ${JSON.stringify(connected.failures)}`,
           );
-        const s = await measureStorm(server, pool, publisher, cursor, storm);
-        ctx.log(
-          `    storm ${s.subscribers}×${s.missed}: all caught up ${ms(s.caughtUpMs)} (median stream ${ms(s.p50CaughtUpMs)}, ` +
-            `${s.notCaughtUp} not within ${s.capMs} ms), ${Math.round(s.deliveriesPerSec)} deliveries/s, lost ${s.verify.lost}, duplicates ${s.verify.duplicates}, unexpected ${s.verify.unexpected}, ` +
-            `reconnects ${s.reconnects}, server closes ${s.serverCloses}, listen overflows ${s.listenOverflows}, SYN retransmits ${s.synRetransmits}, failures ${JSON.stringify(s.failures)}, CPU server ${s.serverCpuMs.toFixed(0)} ms / clients ${s.clientCpuMs.toFixed(0)} ms`,
-        );
-        // Server warnings during the storm are worth seeing (slow-consumer drops, store trouble).
-        const warnings = server
-          .stderr()
-          .split('\n')
-          .filter((l) => l.includes('"level":40'));
-        if (warnings.length > 0) {
-          const msg = (line: string) => /"msg":"([^"]*)"/.exec(line)?.[1] ?? line.slice(0, 120);
-          const distinct = [...new Set(warnings.map(msg))];
-          ctx.log(`    server logged ${warnings.length} warnings: ${distinct.slice(0, 3).join(' | ')}`);
-          s.serverWarnings = distinct;
-        }
-        return { fanout: results, storm: s };
+        const runStorm = async (timing: 'agent' | 'instant') => {
+          const s = await measureStorm(stormServer(server), pool, publisher, cursor, storm, timing);
+          ctx.log(
+            `    storm ${s.subscribers}×${s.missed} (${timing}): all caught up ${ms(s.caughtUpMs)} (median stream ${ms(s.p50CaughtUpMs)}, ` +
+              `${s.notCaughtUp} not within ${s.capMs} ms), ${Math.round(s.deliveriesPerSec)} deliveries/s, lost ${s.verify.lost}, duplicates ${s.verify.duplicates}, unexpected ${s.verify.unexpected}, ` +
+              `reconnects ${s.reconnects}, server closes ${s.serverCloses}, listen overflows ${s.listenOverflows}, SYN retransmits ${s.synRetransmits}, failures ${JSON.stringify(s.failures)}, CPU server ${s.serverCpuMs.toFixed(0)} ms / clients ${s.clientCpuMs.toFixed(0)} ms`,
+          );
+          // Server warnings during the storm are worth seeing (slow-consumer drops, store trouble).
+          const warnings = server
+            .stderr()
+            .split('\n')
+            .filter((l) => l.includes('"level":40'));
+          if (warnings.length > 0) {
+            const msg = (line: string) => /"msg":"([^"]*)"/.exec(line)?.[1] ?? line.slice(0, 120);
+            const distinct = [...new Set(warnings.map(msg))];
+            ctx.log(`    server logged ${warnings.length} warnings: ${distinct.slice(0, 3).join(' | ')}`);
+            s.serverWarnings = distinct;
+          }
+          return s;
+        };
+        // The agents' storm first: a storm past its cap ends with the server killed.
+        const agentStorm = await runStorm('agent');
+        if (agentStorm.notCaughtUp > 0) return { fanout: results, agentStorm };
+        return { fanout: results, agentStorm, storm: await runStorm('instant') };
       }),
     ),
   );
@@ -198,6 +207,7 @@ export async function runPass(
       const r = await streamsPhase(spec, ctx);
       result.fanout = r.fanout;
       if (r.storm !== undefined) result.storm = r.storm;
+      if (r.agentStorm !== undefined) result.agentStorm = r.agentStorm;
     });
   if (phases.includes('publish'))
     await attempt('publish', async () => {

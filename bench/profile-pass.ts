@@ -58,7 +58,10 @@ export async function profilePass(
       } catch (error) {
         log(`  (${(error as Error).message.split('\n')[0]}; the profile is kept)`);
       }
-      const file = readdirSync(cpuProfDir).find((f) => f.endsWith('.cpuprofile'));
+      // The main thread's profile (thread 0); a SQLite writer thread writes its own next to it.
+      const file = readdirSync(cpuProfDir)
+        .filter((f) => f.endsWith('.cpuprofile'))
+        .sort()[0];
       if (file === undefined) {
         log(`  no profile was written for ${measure.name}`);
         continue;

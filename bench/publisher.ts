@@ -28,7 +28,7 @@ export class Publisher {
     this.#rpc = rpc;
   }
 
-  static async start(server: RunningServer): Promise<Publisher> {
+  static async start(server: Pick<RunningServer, 'host' | 'port' | 'token'>): Promise<Publisher> {
     const setup: PublisherSetup = {
       host: server.host,
       port: server.port,

@@ -10,16 +10,19 @@
 import { appendFileSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describeRedis } from '../test/helpers/redis.ts';
+import { checkRun } from './checks.ts';
 import { installCleanup } from './children.ts';
 import { parseBenchArgs } from './config.ts';
 import { describeMachine } from './machine.ts';
 import { type AgentResult, measureAgent } from './measures/agent.ts';
+import { type AgentStormResult, measureAgentStorm } from './measures/agent-storm.ts';
+import { measureScale, type ScalePoint } from './measures/scale.ts';
 import { type PassResult, type PhaseContext, runPass } from './phases.ts';
 import { type ProfileReport, profilePass } from './profile-pass.ts';
-import { REDIS_DESCRIPTION } from './redis.ts';
 import { renderReport } from './report.ts';
 import { checkTarget } from './target-check.ts';
-import { ROOT, TARGETS, type TargetName } from './targets.ts';
+import { BENCH_REDIS, ROOT, TARGETS, type TargetName } from './targets.ts';
 import { reexecWithRaisedFdLimit } from './ulimit.ts';
 
 const reexec = reexecWithRaisedFdLimit();
@@ -53,12 +56,16 @@ for (const name of config.targets) {
   if (ok === true) targets.push(name);
   else notes.push(`${TARGETS[name].label} not measured: ${ok}`);
 }
-if (targets.includes('tocsin-redis')) notes.push(`Tocsin (Redis) runs against a ${REDIS_DESCRIPTION}.`);
+if (targets.includes('tocsin-redis'))
+  notes.push(`Tocsin (Redis) runs against a ${describeRedis(BENCH_REDIS)} per server process.`);
 for (const note of notes) log(`  ${note}`);
 
 const passes: PassResult[] = [];
 let agent: AgentResult | undefined;
 let agentNote: string | undefined;
+let agentStorm: AgentStormResult | undefined;
+let scale: ScalePoint[] = [];
+const measureErrors: string[] = [];
 let profiles: ProfileReport[] = [];
 try {
   for (let run = 1; run <= config.runs; run++) {
@@ -75,8 +82,29 @@ try {
     agent = await measureAgent(config.agent, log).catch((error: Error) => {
       agentNote = `the agent measure failed: ${error.message.split('\n')[0]}`;
       log(`  ${agentNote}`);
+      measureErrors.push(agentNote);
       return undefined;
     });
+    log(`agent storm (${elapsed()})`);
+    agentStorm = await measureAgentStorm(config.agent.storm, log).catch((error: Error) => {
+      const note = `the agent storm failed: ${error.message.split('\n')[0]}`;
+      log(`  ${note}`);
+      measureErrors.push(note);
+      return undefined;
+    });
+  }
+  if (config.phases.includes('scale')) {
+    if (!targets.includes('tocsin-redis')) {
+      notes.push('Scale-out (6) not measured: it needs Tocsin (Redis) among the targets.');
+    } else {
+      log(`scale-out: ${config.scale.instances.join(', ')} instances behind nginx (${elapsed()})`);
+      scale = await measureScale(config.scale, 2, log).catch((error: Error) => {
+        const note = `the scale-out measure failed: ${error.message.split('\n')[0]}`;
+        log(`  ${note}`);
+        measureErrors.push(note);
+        return [];
+      });
+    }
   }
   if (config.profile) {
     log(`profiles (${elapsed()})`);
@@ -95,7 +123,7 @@ try {
 }
 
 const args = process.argv.slice(2);
-const report = renderReport({
+const markdown = renderReport({
   config,
   command: `npm run bench${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`,
   machine,
@@ -103,19 +131,36 @@ const report = renderReport({
   passes,
   ...(agent !== undefined && { agent }),
   ...(agentNote !== undefined && { agentNote }),
+  ...(agentStorm !== undefined && { agentStorm }),
+  scale,
   profiles,
   notes,
   idleCapacity: serverCapacity,
   cappedSteps,
   durationS: (Date.now() - started) / 1000,
 });
-console.log(`\n${report.markdown}`);
+console.log(`\n${markdown}`);
 if (config.record) {
   const file = join(ROOT, 'bench/RESULTS.md');
   if (!existsSync(file))
     writeFileSync(file, '# Tocsin bench results\n\nAppended by `npm run bench`; newest last.\n');
-  appendFileSync(file, `\n${report.markdown}`);
+  appendFileSync(file, `\n${markdown}`);
   log(`appended to bench/RESULTS.md (${elapsed()})`);
 }
-for (const failure of report.failures) console.error(`bench: ${failure}`);
-process.exit(report.failures.length > 0 ? 1 : 0);
+const failures = checkRun({
+  passes,
+  errors: measureErrors,
+  deliveries: [
+    ...(agentStorm === undefined ? [] : [{ label: 'agent storm', ...agentStorm.verify }]),
+    ...scale.map((p) => ({ label: `scale-out storm, ${p.instances} instance(s)`, ...p.storm.verify })),
+    ...scale
+      .filter((p) => p.fanout.missing > 0)
+      .map((p) => ({
+        label: `scale-out fan-out, ${p.instances} instance(s)`,
+        lost: p.fanout.missing,
+        duplicates: 0,
+      })),
+  ],
+});
+for (const failure of failures) console.error(`bench: ${failure}`);
+process.exit(failures.length > 0 ? 1 : 0);

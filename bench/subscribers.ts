@@ -108,13 +108,22 @@ export class SubscriberPool {
     return (await this.#all<number>({ op: 'drop' })).reduce((a, b) => a + b, 0);
   }
 
-  /** Reopens all dropped streams from their cursors; `maxInFlightPerWorker` 0 = all at once. */
-  async reconnect(autoReconnect: boolean, retryMs: number, maxInFlightPerWorker = 0): Promise<number> {
+  /**
+   * Reopens all dropped streams from their cursors, each after the agent's backoff over the server's
+   * `retry:` (`retryMs`), or all at once (`timing: 'instant'`, `maxInFlightPerWorker` 0 = no pacing).
+   */
+  async reconnect(
+    autoReconnect: boolean,
+    retryMs: number,
+    timing: 'agent' | 'instant' = 'agent',
+    maxInFlightPerWorker = 0,
+  ): Promise<number> {
     const counts = await this.#all<number>({
       op: 'reconnect',
       autoReconnect,
       retryMs,
       maxInFlight: maxInFlightPerWorker,
+      timing,
     });
     return counts.reduce((a, b) => a + b, 0);
   }

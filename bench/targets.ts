@@ -9,8 +9,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { removeDir, stop, track, trackDir } from './children.ts';
-import { startRedis } from './redis.ts';
+import { type RedisOptions, startRedis } from '../test/helpers/redis.ts';
+import { removeDir, stop, track, trackDir, trackPid } from './children.ts';
+import type { EventLoopDelay } from './load/server-preload.ts';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PRELOAD = fileURLToPath(new URL('./load/server-preload.ts', import.meta.url));
@@ -31,8 +32,16 @@ export const TARGETS: Record<TargetName, TargetSpec> = {
   'plain-http': { name: 'plain-http', label: 'plain http peer', durable: false },
 };
 
+/** The Redis every Tocsin (Redis) server runs against: AOF fsync'd on every write, as recommended. */
+export const BENCH_REDIS: RedisOptions = { appendfsync: 'always' };
+
 export interface ServerOptions {
   heartbeatMs: number;
+  /**
+   * Scale-out: join this Redis (shared with other instances) instead of starting a private one.
+   * Only the first instance on a fresh Redis prints the admin token; the others get it here.
+   */
+  shared?: { redisUrl: string; token?: string };
   /** When set, the server runs with --cpu-prof and writes its profile there on exit. */
   cpuProfDir?: string;
 }
@@ -45,6 +54,10 @@ export interface RunningServer {
   readonly pid: number;
   /** Asks the server to run a full GC (the preload's SIGUSR2 handler). */
   gc(): void;
+  /** Starts timing the server's event loop (the preload's monitorEventLoopDelay). */
+  startLoopDelay(): Promise<void>;
+  /** Stops timing it: the delays seen since startLoopDelay. */
+  stopLoopDelay(): Promise<EventLoopDelay>;
   stop(): Promise<void>;
   /** Ends it at once (SIGKILL): for a server still busy with load the bench no longer wants. */
   kill(): Promise<void>;
@@ -125,17 +138,35 @@ function waitListening(
   });
 }
 
+/** One request to the server's preload over IPC, and its answer. */
+function ask<T>(child: ChildProcess, op: string, answer: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the server did not answer ${op}`)), 10_000);
+    const onMessage = (message: { op?: string; value?: unknown }) => {
+      if (message.op !== answer) return;
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      resolve(message.value as T);
+    };
+    child.on('message', onMessage);
+    child.send({ op });
+  });
+}
+
 export async function startServer(spec: TargetSpec, options: ServerOptions): Promise<RunningServer> {
   const dataDir = trackDir(mkdtempSync(join(tmpdir(), `tocsin-bench-${spec.name}-`)));
   const isTocsin = spec.name === 'tocsin' || spec.name === 'tocsin-redis';
   // A fresh Redis per server, like a fresh data dir: the first start prints the admin token.
-  const redis = spec.name === 'tocsin-redis' ? await startRedis() : undefined;
+  const redis =
+    spec.name === 'tocsin-redis' && options.shared === undefined ? await startRedis(BENCH_REDIS) : undefined;
+  if (redis !== undefined) trackPid(() => redis.pid);
+  const redisUrl = options.shared?.redisUrl ?? redis?.url();
   // The peers check the same kind of bearer token (sha256, constant-time compare).
   const peerToken = `bench_${randomBytes(32).toString('base64url')}`;
   const child = track(
-    spawn(process.execPath, [...nodeArgs(options), ...command(spec, options, dataDir, redis?.url)], {
+    spawn(process.execPath, [...nodeArgs(options), ...command(spec, options, dataDir, redisUrl)], {
       cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       env: { ...process.env, BENCH_TOKEN: peerToken },
     }),
   );
@@ -146,14 +177,14 @@ export async function startServer(spec: TargetSpec, options: ServerOptions): Pro
   });
   let started: { url: URL; token: string | undefined };
   try {
-    started = await waitListening(child, output, isTocsin);
+    started = await waitListening(child, output, isTocsin && options.shared?.token === undefined);
   } catch (error) {
     await stop(child);
-    await redis?.stop();
+    await redis?.dispose();
     removeDir(dataDir);
     throw error;
   }
-  const token = isTocsin ? (started.token as string) : peerToken;
+  const token = options.shared?.token ?? (isTocsin ? (started.token as string) : peerToken);
   return {
     spec,
     host: started.url.hostname,
@@ -161,11 +192,13 @@ export async function startServer(spec: TargetSpec, options: ServerOptions): Pro
     token,
     pid: child.pid as number,
     gc: () => child.kill('SIGUSR2'),
+    startLoopDelay: () => ask<void>(child, 'eld-start', 'eld-started'),
+    stopLoopDelay: () => ask<EventLoopDelay>(child, 'eld-stop', 'eld'),
     // A profiled server must exit normally to write its profile: SIGTERM, with time to finish.
     kill: () => stop(child, options.cpuProfDir === undefined ? 0 : 20_000),
     async stop() {
       await stop(child, 10_000);
-      await redis?.stop();
+      await redis?.dispose();
       removeDir(dataDir);
     },
     stderr: () => output.stderr,

@@ -4,6 +4,7 @@ import { parseServerConfig, type ServerConfig, type ServerConfigInput } from './
 import { capConnectionsPerIp } from './connection-cap.ts';
 import type { ServerContext } from './context.ts';
 import { type IntervalTimers, startHeartbeat, systemTimers } from './heartbeat.ts';
+import { openLimits } from './limits.ts';
 import { redactingLoggerOptions } from './log-redaction.ts';
 import { Metrics } from './metrics.ts';
 import { HttpProblem, PROBLEM_CONTENT_TYPE } from './problem.ts';
@@ -117,6 +118,7 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): T
   }
   const registry = new Registry();
   const metrics = new Metrics({ bufferedBytes: () => registry.bufferedBytes() });
+  const limits = openLimits(config);
   const sse = sseFormat(config.retryMs);
   const recent = new RecentAlarms(
     {
@@ -137,6 +139,7 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): T
     tokens: store,
     registry,
     metrics,
+    limits,
     now,
     replay: replaySource,
     sse,
@@ -224,6 +227,7 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): T
     stopRevocationCheck();
     stopScheduler();
     unsubscribe();
+    await limits.close();
     if (deps.store === undefined) await store.close();
     lock?.release();
   });
@@ -241,6 +245,7 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): T
         (error: unknown) =>
           app.log.warn({ err: error }, 'recent-alarms window not started; replays read the store'),
       );
+      await limits.start();
       // A deep accept queue (the kernel caps it at somaxconn): a reconnect storm arrives all at once.
       await app.listen({ host: config.host, port: config.port, backlog: 4096 });
       const address = app.server.address();

@@ -1,4 +1,5 @@
 import type { ServerConfig } from './config.ts';
+import type { Limits } from './limits.ts';
 import type { Metrics } from './metrics.ts';
 import type { Registry } from './registry.ts';
 import type { ReplaySource } from './replay.ts';
@@ -12,6 +13,8 @@ export interface ServerContext {
   readonly tokens: TokenStore;
   readonly registry: Registry;
   readonly metrics: Metrics;
+  /** Per-token limits counted across instances in scale-out mode (publish rate, stream cap). */
+  readonly limits: Limits;
   readonly now: () => number;
   /** The recent-alarms window and the store, as replay reads them. */
   readonly replay: ReplaySource;

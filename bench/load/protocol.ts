@@ -20,11 +20,19 @@ export type SubscriberRequest =
   /** Drops every stream at once (reset), as a network outage would. Cursors are kept. */
   | { op: 'drop' }
   /**
-   * Reopens every dropped stream at once with `Last-Event-ID: <its cursor>`; answers when all were
-   * started (not when caught up: use `watch`). While `autoReconnect`, a stream the server closes is
-   * reopened from its cursor after `retryMs`, like a real client.
+   * Reopens every dropped stream with `Last-Event-ID: <its cursor>` and its X-Tocsin-Client id, each
+   * after the agent's backoff (`timing: 'agent'`: full jitter over the server's `retry:`, `retryMs`)
+   * or all at once (`'instant'`); answers when all were scheduled (not when caught up: use `watch`).
+   * While `autoReconnect`, a stream the server closes or refuses is reopened from its cursor after
+   * the agent's backoff (attempt + 1, Retry-After honoured), like the real client.
    */
-  | { op: 'reconnect'; autoReconnect: boolean; retryMs: number; maxInFlight: number }
+  | {
+      op: 'reconnect';
+      autoReconnect: boolean;
+      retryMs: number;
+      maxInFlight: number;
+      timing: 'agent' | 'instant';
+    }
   /**
    * Starts recording, per stream, when its cursor first passes `afterId` (and, with `needReady`, it
    * also got `event: ready` on its current connection). See WatchResult.

@@ -4,8 +4,8 @@
  * worker holds thousands of streams and the reconnect storm moves gigabytes, so the scan uses
  * Buffer.indexOf (native memchr-like) per pattern and only looks at bytes near a match.
  *
- * The HTTP/1.1 chunked framing Node adds around each write is left in place: it only adds lines like
- * `1a3\r` that match none of the patterns, and the servers under test write whole frames per chunk.
+ * It sees body bytes only: the worker takes HTTP/1.1 chunked framing out first (dechunk.ts), since a
+ * proxy may split a chunk anywhere, even inside an `id:` line.
  */
 
 import { parseIdBytes } from './alarm-id.ts';

@@ -3,9 +3,13 @@
  * HTTP client object per stream would cost more memory and CPU than the server under test). Driven by
  * the bench over IPC (see protocol.ts). Stamps every alarm's arrival with the shared monotonic clock.
  */
+import { randomUUID } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
+import { DEFAULT_RECONNECT, reconnectDelay } from '../../client/backoff.ts';
+import { CLIENT_ID_HEADER } from '../../protocol/index.ts';
 import { monoMs } from '../clock.ts';
 import { dashedIdsSeen, numberToId } from './alarm-id.ts';
+import { type ChunkState, dechunk, newChunkState } from './dechunk.ts';
 import { checkLog, IdLog } from './id-log.ts';
 import { exitWithParent } from './orphan-guard.ts';
 import type {
@@ -31,9 +35,17 @@ const READ_BUFFER = Buffer.allocUnsafe(256 * 1024);
 interface Stream {
   /** Position in `streams` (set once the stream is ready and joins it); indexes watch results. */
   index: number;
+  /** Sent as X-Tocsin-Client on every connection of this stream, as the agent does. */
+  readonly clientId: string;
+  /** The agent's backoff attempt: 0 after a stream was live, +1 per failed connection. */
+  attempt: number;
+  /** Retry-After of the last refusal, in ms. */
+  retryAfterMs: number | undefined;
   socket: Socket | null;
   /** Response head bytes until it is complete; null once in the body. */
   head: Buffer | null;
+  /** Chunked-transfer state when the response is chunked (it is, from Node and from nginx). */
+  chunks: ChunkState | null;
   scan: ScanState;
   /** Highest alarm id received (the cursor sent as Last-Event-ID on reconnect); -1: none. */
   lastId: number;
@@ -60,7 +72,8 @@ const failures: Record<string, number> = {};
 /** Connections opened so far: rotates the source address. */
 let opened = 0;
 let autoReconnect = false;
-let retryMs = 100;
+/** The `retry:` the servers announce: the unit of the agent's backoff. */
+let serverRetryMs = 3_000;
 let logging = false;
 let heartbeatsOfClosed = 0;
 let bytes = 0;
@@ -68,11 +81,23 @@ let serverCloses = 0;
 let reconnects = 0;
 let gaps = 0;
 
-function requestBytes(cursor: number): Buffer {
+/** The request the agent (client/stream.ts) sends: its token, cursor and client id. */
+function requestBytes(stream: Stream): Buffer {
+  const cursor = stream.lastId;
   const lastEventId = cursor >= 0 ? `Last-Event-ID: ${numberToId(cursor, dashedIdsSeen())}\r\n` : '';
   return Buffer.from(
     `GET ${endpoint.path} HTTP/1.1\r\nHost: ${endpoint.host}:${endpoint.port}\r\n` +
-      `Authorization: Bearer ${endpoint.token}\r\nAccept: text/event-stream\r\n${lastEventId}\r\n`,
+      `Authorization: Bearer ${endpoint.token}\r\nAccept: text/event-stream\r\nCache-Control: no-store\r\n` +
+      `${CLIENT_ID_HEADER}: ${stream.clientId}\r\n${lastEventId}\r\n`,
+  );
+}
+
+/** The agent's wait before its next connection (client/backoff.ts, the same function, with jitter). */
+function agentDelay(stream: Stream): number {
+  return reconnectDelay(
+    DEFAULT_RECONNECT,
+    { failures: stream.attempt, serverRetryMs, retryAfterMs: stream.retryAfterMs },
+    Math.random,
   );
 }
 
@@ -113,6 +138,8 @@ function onBody(stream: Stream, chunk: Buffer, now: number): void {
   scan(chunk, stream.scan, {
     onId: (id) => onId(stream, id, now),
     onReady: () => {
+      stream.attempt = 0;
+      stream.retryAfterMs = undefined;
       checkWatches(stream, now);
       const settle = stream.settle;
       stream.settle = null;
@@ -124,11 +151,20 @@ function onBody(stream: Stream, chunk: Buffer, now: number): void {
   });
 }
 
+const CHUNKED = /\r\ntransfer-encoding:\s*chunked/i;
+
+/** Body bytes of a read: de-chunked first when the response is chunked. */
+function onBodyBytes(stream: Stream, chunk: Buffer, now: number): void {
+  const chunks = stream.chunks;
+  if (chunks === null) onBody(stream, chunk, now);
+  else dechunk(chunk, chunks, (data) => onBody(stream, data, now));
+}
+
 function onData(stream: Stream, chunk: Buffer): void {
   const now = monoMs();
   bytes += chunk.length;
   if (stream.head === null) {
-    onBody(stream, chunk, now);
+    onBodyBytes(stream, chunk, now);
     return;
   }
   const head = stream.head.length === 0 ? chunk : Buffer.concat([stream.head, chunk]);
@@ -140,13 +176,16 @@ function onData(stream: Stream, chunk: Buffer): void {
   stream.head = null;
   const status = head.toString('latin1', 9, 12);
   if (status !== '200') {
+    const retryAfter = /\r\nretry-after:\s*(\d+)/i.exec(head.toString('latin1', 0, end));
+    stream.retryAfterMs = retryAfter === null ? undefined : Number(retryAfter[1]) * 1000;
     fail(stream, `http-${status}`);
     stream.closedByUs = true;
     stream.socket?.resetAndDestroy();
     scheduleRetry(stream);
     return;
   }
-  if (end + 4 < head.length) onBody(stream, head.subarray(end + 4), now);
+  stream.chunks = CHUNKED.test(head.toString('latin1', 0, end)) ? newChunkState() : null;
+  if (end + 4 < head.length) onBodyBytes(stream, head.subarray(end + 4), now);
 }
 
 function open(stream: Stream): void {
@@ -170,7 +209,7 @@ function open(stream: Stream): void {
   });
   stream.socket = socket;
   socket.setNoDelay(true);
-  socket.write(requestBytes(stream.lastId));
+  socket.write(requestBytes(stream));
   let errored = false;
   socket.on('error', (error: NodeJS.ErrnoException) => {
     errored = true;
@@ -187,22 +226,28 @@ function open(stream: Stream): void {
   });
 }
 
-/** Like a real client: after a refused or closed stream, reopen it from its cursor (storm phase only). */
+/** As the agent does: after a refused or closed stream, reopen it from its cursor after its backoff. */
 function scheduleRetry(stream: Stream): void {
   if (!autoReconnect) return;
+  const delay = agentDelay(stream);
+  stream.attempt++;
   setTimeout(() => {
     if (stream.socket === null && autoReconnect) {
       reconnects++;
       open(stream);
     }
-  }, retryMs);
+  }, delay);
 }
 
 function newStream(): Stream {
   return {
     index: -1,
+    clientId: randomUUID(),
+    attempt: 0,
+    retryAfterMs: undefined,
     socket: null,
     head: null,
+    chunks: null,
     scan: newScanState(),
     lastId: -1,
     log: logging ? new IdLog() : null,
@@ -281,13 +326,30 @@ function dropAll(): number {
 }
 
 /**
- * Reopens every dropped stream from its cursor. `maxInFlight` 0: all in the same instant (a storm);
- * otherwise at most that many handshakes+replays at a time (paced, as clients with jitter would).
+ * Reopens every dropped stream from its cursor. `timing` 'agent': each stream waits what the agent
+ * waits after losing its connection (full jitter over the server's `retry:`), as a fleet of real
+ * agents comes back; 'instant': all in the same instant (the worst case). `maxInFlight` > 0 paces the
+ * instant variant to that many handshakes+replays at a time.
  */
-function reconnectAll(auto: boolean, retry: number, maxInFlight: number): number {
+function reconnectAll(
+  auto: boolean,
+  retryMs: number,
+  maxInFlight: number,
+  timing: 'agent' | 'instant',
+): number {
   autoReconnect = auto;
-  retryMs = retry;
+  serverRetryMs = retryMs;
   const queue = streams.filter((s) => s.socket === null);
+  if (timing === 'agent') {
+    for (const stream of queue) {
+      const delay = agentDelay(stream);
+      stream.attempt++;
+      setTimeout(() => {
+        if (stream.socket === null) open(stream);
+      }, delay);
+    }
+    return queue.length;
+  }
   let inFlight = 0;
   const pump = () => {
     while (queue.length > 0 && (maxInFlight === 0 || inFlight < maxInFlight)) {
@@ -390,7 +452,7 @@ async function handle(request: SubscriberRequest): Promise<unknown> {
     case 'drop':
       return dropAll();
     case 'reconnect':
-      return reconnectAll(request.autoReconnect, request.retryMs, request.maxInFlight);
+      return reconnectAll(request.autoReconnect, request.retryMs, request.maxInFlight, request.timing);
     case 'watch':
       return addWatch(request.afterId, request.needReady);
     case 'await':

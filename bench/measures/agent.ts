@@ -17,10 +17,10 @@
 
 import { DEFAULT_RECONNECT } from '../../client/backoff.ts';
 import { decideReconnect } from '../../client/reconnect.ts';
+import { startFaultProxy } from '../../test/helpers/client-proxy.ts';
 import { monoMs, sleep } from '../clock.ts';
 import type { AgentBenchConfig } from '../config.ts';
 import { FaultProxy } from '../fault-proxy.ts';
-import { FreezeProxy } from '../freeze-proxy.ts';
 import type { AgentRequest, AgentSetup, ResumeResult } from '../load/agent-worker.ts';
 import { cpuNs } from '../proc-stats.ts';
 import { BENCH_TOPIC, Publisher } from '../publisher.ts';
@@ -226,14 +226,15 @@ async function resumeAndIdle(config: AgentBenchConfig, log: (line: string) => vo
 
 async function halfOpen(config: AgentBenchConfig, log: (line: string) => void): Promise<number[]> {
   const server = await startServer(TARGETS.tocsin, { heartbeatMs: config.halfOpenHeartbeatMs });
-  const proxy = await FreezeProxy.start(server.host, server.port);
+  const proxy = await startFaultProxy(`http://${server.host}:${server.port}`);
   try {
-    return await withAgent(server, proxy.port, async (agent) => {
+    return await withAgent(server, Number(new URL(proxy.url).port), async (agent) => {
       const detect: number[] = [];
       for (let i = 0; i < config.halfOpenRepeats; i++) {
         // Start from a settled live stream, at a random point of the heartbeat cycle.
         await sleep(config.halfOpenHeartbeatMs * (1 + Math.random()));
-        const frozen = proxy.freeze();
+        const frozen = proxy.open;
+        proxy.freeze();
         const t0 = monoMs();
         if (frozen === 0) throw new Error('the agent had no connection through the proxy');
         const left = await agent.call<{ at: number; status: string; reason: string }>({

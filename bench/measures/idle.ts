@@ -5,6 +5,8 @@
  * short heartbeat (`heartbeatMs`, e.g. 1 s) and its CPU time over a window at the top step, divided
  * by the heartbeat rounds in the window, is the cost of one round; at a 15 s heartbeat that cost
  * recurs every 15 s, so CPU share = cost / 15 s. Idle overhead (timers, GC) is included: an upper bound.
+ * Over the same window the server's event-loop delay (monitorEventLoopDelay in the bench preload) is
+ * recorded: its maximum is how long one heartbeat round kept the server from answering anything.
  */
 import { sleep } from '../clock.ts';
 import { waitForStreams } from '../health.ts';
@@ -35,6 +37,12 @@ export interface IdleResult {
   /** Share of one core spent on heartbeats at a 15 s interval, in percent. */
   cpuPercentAt15s: number;
   heartbeatsReceived: number;
+  /**
+   * Event-loop delay over the CPU window at the top step (idle streams: the heartbeat rounds are the
+   * only work): the longest the server could not answer anything, and the 99th percentile.
+   */
+  loopDelayMaxMs: number;
+  loopDelayP99Ms: number;
   connectFailures: Record<string, number>;
 }
 
@@ -62,9 +70,11 @@ export async function measureIdle(
   }
   const top = steps.at(-1) ?? { streams: 0, rssBytes: baseRssBytes };
   const hbBefore = (await pool.stats()).heartbeats;
+  await server.startLoopDelay();
   const cpuBefore = cpuNs(server.pid);
   await sleep(config.cpuWindowMs);
   const cpuMs = (cpuNs(server.pid) - cpuBefore) / 1e6;
+  const loopDelay = await server.stopLoopDelay();
   const heartbeatsReceived = (await pool.stats()).heartbeats - hbBefore;
   const rounds = config.cpuWindowMs / config.heartbeatMs;
   const heartbeatRoundMs = cpuMs / rounds;
@@ -76,6 +86,8 @@ export async function measureIdle(
     heartbeatRoundMs,
     cpuPercentAt15s: (heartbeatRoundMs / 15_000) * 100,
     heartbeatsReceived,
+    loopDelayMaxMs: loopDelay.maxMs,
+    loopDelayP99Ms: loopDelay.p99Ms,
     connectFailures: failures,
   };
 }

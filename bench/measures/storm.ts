@@ -1,16 +1,17 @@
 /**
  * Measure 4 — reconnect storm. `subscribers` streams, all at the same cursor, drop at once (TCP reset,
  * as when a network or the server's host goes away); `missed` alarms are published and acknowledged
- * while they are away; then every stream reconnects at the same instant with `Last-Event-ID: <its
- * cursor>` while a trickle of new alarms keeps arriving. A stream is caught up once it holds the last
+ * while they are away; then every stream reconnects as the agent would (its headers: Last-Event-ID
+ * with its cursor and its X-Tocsin-Client id; its timing: client/backoff.ts, full jitter over the
+ * server's `retry:`) while a trickle of new alarms keeps arriving. A stream is caught up once it holds the last
  * missed alarm and its `event: ready` (replay done, live). Storm time = until the last one is, or
  * "> cap" (then the load is dropped and the server killed, to keep the bench bounded). Then every
  * stream's log is compared with the missed + trickle ids (a stream cut off at the cap on what it got
  * so far): lost = 0 and duplicates = 0 are asserted by the bench. A stream the server closes or
- * refuses meanwhile reconnects from its cursor after `retryMs`, as a real client would.
+ * refuses meanwhile reconnects from its cursor after the agent's backoff (Retry-After honoured).
  */
-import { monoMs } from '../clock.ts';
-import { waitForStreams } from '../health.ts';
+import { monoMs, sleep } from '../clock.ts';
+import { health } from '../health.ts';
 import type { VerifyResult } from '../load/protocol.ts';
 import { listenCounters } from '../netstat.ts';
 import { cpuNs } from '../proc-stats.ts';
@@ -25,6 +26,10 @@ export interface StormConfig {
   missed: number;
   trickle: number;
   trickleGapMs: number;
+  /**
+   * The `retry:` every server under test announces (their default, 3 s): the unit of the agent's
+   * backoff, so streams come back spread over [0, retryMs) as a fleet of agents does.
+   */
   retryMs: number;
   /**
    * How long the bench waits for everyone to catch up. Past it the storm is reported as "> cap" with
@@ -34,7 +39,36 @@ export interface StormConfig {
   capMs: number;
 }
 
+/** The server side of a storm: one process, or several instances behind nginx (measures/scale.ts). */
+export interface StormServer {
+  /** CPU time of the server side (every process, all threads), ns. */
+  cpuNs(): number;
+  /** Streams the server side holds now. */
+  streams(): Promise<number>;
+  /** Ends it at once, when a storm went past its cap. */
+  kill(): Promise<void>;
+}
+
+export function stormServer(server: RunningServer): StormServer {
+  return {
+    cpuNs: () => cpuNs(server.pid),
+    streams: async () => (await health(server)).streams,
+    kill: () => server.kill(),
+  };
+}
+
+async function waitForStreams(server: StormServer, streams: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if ((await server.streams()) === streams) return true;
+    if (Date.now() > deadline) return false;
+    await sleep(50);
+  }
+}
+
 export interface StormResult {
+  /** How the streams came back: all at once, or after the agent's backoff. */
+  timing: 'agent' | 'instant';
   subscribers: number;
   missed: number;
   /** ms from the reconnect instant until the last stream was caught up (+∞: not all within the cap). */
@@ -61,11 +95,12 @@ export interface StormResult {
 }
 
 export async function measureStorm(
-  server: RunningServer,
+  server: StormServer,
   pool: SubscriberPool,
   publisher: Publisher,
   cursor: AlarmCursor,
   config: StormConfig,
+  timing: 'agent' | 'instant',
 ): Promise<StormResult> {
   // Everyone at one cursor: one alarm all streams receive.
   const baseline = await pool.watch(cursor.lastId);
@@ -87,13 +122,13 @@ export async function measureStorm(
 
   const kernelBefore = listenCounters();
   const clientCpu = () => pool.pids.reduce((n, pid) => n + cpuNs(pid), 0);
-  const cpuBefore = { server: cpuNs(server.pid), client: clientCpu() };
+  const cpuBefore = { server: server.cpuNs(), client: clientCpu() };
   const t0 = monoMs();
-  await pool.reconnect(true, config.retryMs, 0);
+  await pool.reconnect(true, config.retryMs, timing);
   const trickle = publisher.trickle(config.trickle, config.trickleGapMs, config.capMs + 30_000);
   const seen = await caughtUp(config.capMs);
   const kernelAfter = listenCounters();
-  const serverCpuMs = (cpuNs(server.pid) - cpuBefore.server) / 1e6;
+  const serverCpuMs = (server.cpuNs() - cpuBefore.server) / 1e6;
   const clientCpuMs = (clientCpu() - cpuBefore.client) / 1e6;
   const atCap = await pool.stats();
 
@@ -124,6 +159,7 @@ export async function measureStorm(
   const verify = await pool.verify([...missed.ids, ...trickleIds].sort((a, b) => a - b));
   const windowMs = notCaughtUp === 0 ? (sorted[sorted.length - 1] as number) : config.capMs;
   return {
+    timing,
     subscribers: perStream.length,
     missed: missed.ids.length,
     caughtUpMs: sorted[sorted.length - 1] as number,

@@ -5,10 +5,18 @@ import { HttpProblem } from '../problem.ts';
 
 /**
  * Per-token publish rate limit (@fastify/rate-limit), checked after authentication. Registered once
- * in the context holding every publish route, so both dialects draw on one budget per token.
+ * in the context holding every publish route, so both dialects draw on one budget per token. In
+ * scale-out mode it counts in Redis (the plugin's Redis store), one budget across every instance.
  */
 export async function registerPublishRateLimit(app: FastifyInstance, ctx: ServerContext): Promise<void> {
+  const redis = ctx.limits.redis;
   await app.register(rateLimit, {
+    ...(redis !== undefined && {
+      redis,
+      nameSpace: 'tocsin:publish-rate:',
+      // Redis away: the store refuses the publish with a 503 anyway; no 500 from the limiter.
+      skipOnError: true,
+    }),
     global: true,
     hook: 'preHandler',
     max: ctx.config.publishRateLimit.max,

@@ -61,24 +61,32 @@ end
 `;
 
 /**
- * KEYS: log, the all-topics index, then the alarm's own index (its user's, or its topic's).
- * ARGV: ms ('' = Redis's clock), JSON, '1' when it is a topic alarm. The log entry carries the alarm;
- * index entries (same id, no payload) let a read touch only what its reader may see.
+ * Appends a batch of alarms (those a Tocsin instance received in one event-loop turn) in one atomic
+ * call: one round trip and one AOF write for the batch. KEYS: log, the all-topics index, then the own
+ * index (its user's, or its topic's) of each alarm in the batch. ARGV: ms ('' = Redis's clock), the
+ * number of alarms, then per alarm its JSON, its own index's position in KEYS, and '1' when it is a
+ * topic alarm. The log entry carries the alarm; index entries (same id, no payload) let a read touch
+ * only what its reader may see. Returns the ids, in order.
  */
 const APPEND = `${LAST_GENERATED}${INDEX}
-local id
-if ARGV[1] == '' then
-  id = redis.call('XADD', KEYS[1], '*', 'a', ARGV[2])
-else
+local ms = nil
+if ARGV[1] ~= '' then
   -- An injected clock: never below the last id's time, so ids stay increasing if the clock steps back.
-  local ms = tonumber(ARGV[1])
+  ms = tonumber(ARGV[1])
   local last = tonumber(string.match(lastGenerated(KEYS[1]), '^(%d+)'))
   if last > ms then ms = last end
-  id = redis.call('XADD', KEYS[1], string.format('%.0f', ms) .. '-*', 'a', ARGV[2])
+  ms = string.format('%.0f', ms) .. '-*'
 end
-indexAdd(KEYS[3], id)
-if ARGV[3] == '1' then redis.call('XADD', KEYS[2], id, 'i', '') end
-return id
+local ids = {}
+local p = 3
+for n = 1, tonumber(ARGV[2]) do
+  local id = redis.call('XADD', KEYS[1], ms or '*', 'a', ARGV[p])
+  indexAdd(KEYS[tonumber(ARGV[p + 1])], id)
+  if ARGV[p + 2] == '1' then redis.call('XADD', KEYS[2], id, 'i', '') end
+  p = p + 3
+  ids[n] = id
+end
+return ids
 `;
 
 /**

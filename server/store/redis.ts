@@ -26,6 +26,12 @@ export interface StoreLog {
   error(details: object, message: string): void;
 }
 
+interface PendingAppend {
+  alarm: NewAlarm;
+  resolve: (alarm: Alarm) => void;
+  reject: (error: unknown) => void;
+}
+
 const silent: StoreLog = { info() {}, warn() {}, error() {} };
 
 export interface RedisStoreOptions {
@@ -114,6 +120,8 @@ export class RedisStore implements AlarmStore, TokenStore {
   /** host:port for messages (never the URL: it may carry a password). */
   readonly #address: string;
   readonly #listeners = new Set<AlarmListener>();
+  /** Appends of this event-loop turn, sent together (see #appendBatch). */
+  #appends: PendingAppend[] = [];
   #tail: LogTail | undefined;
   #storeId: string | undefined;
   #started = false;
@@ -390,23 +398,50 @@ export class RedisStore implements AlarmStore, TokenStore {
   }
 
   append(alarm: NewAlarm): Promise<Alarm> {
-    const own = this.#ownIndex(alarm);
-    return this.#run(async () => {
-      // Resolves once Redis executed the script, i.e. after its AOF write (and fsync, with `always`).
-      const id = (await this.#writing(
-        this.#script(
-          this.#redis,
-          'tocsinAppend',
-          [this.#keys.log, this.#keys.allTopicsIndex, own],
-          [
-            this.#now === undefined ? '' : String(this.#now()),
-            encodeAlarm(alarm),
-            alarm.user === undefined ? '1' : '0',
-          ],
-        ),
-      )) as unknown as string;
-      return { ...alarm, id, time: streamIdTime(id) };
+    if (this.#closed) return Promise.reject(new StoreError('closed', 'the store is closed'));
+    return new Promise((resolve, reject) => {
+      this.#appends.push({ alarm, resolve, reject });
+      if (this.#appends.length === 1) {
+        // One script call for every append of this loop turn: one command to encode, one to run.
+        setImmediate(() => this.#appendBatch());
+      }
     });
+  }
+
+  #appendBatch(): void {
+    const batch = this.#appends;
+    if (batch.length === 0) return; // close() sent it already
+    this.#appends = [];
+    const keys = [this.#keys.log, this.#keys.allTopicsIndex];
+    const position = new Map<string, number>();
+    const at = (key: string) => {
+      let k = position.get(key);
+      if (k === undefined) {
+        keys.push(key);
+        k = keys.length; // Lua's KEYS is 1-based
+        position.set(key, k);
+      }
+      return k;
+    };
+    const args: (string | number)[] = [this.#now === undefined ? '' : String(this.#now()), batch.length];
+    for (const { alarm } of batch) {
+      args.push(encodeAlarm(alarm), at(this.#ownIndex(alarm)), alarm.user === undefined ? '1' : '0');
+    }
+    // Resolves once Redis executed the script, i.e. after its AOF write (and fsync, with `always`).
+    this.#run(
+      async () => (await this.#writing(this.#script(this.#redis, 'tocsinAppend', keys, args))) as string[],
+    ).then(
+      (ids) => {
+        for (let i = 0; i < batch.length; i++) {
+          const { alarm, resolve } = batch[i] as PendingAppend;
+          const id = ids[i] as string;
+          resolve({ ...alarm, id, time: streamIdTime(id) });
+        }
+      },
+      (error: unknown) => {
+        for (const { reject } of batch) reject(error);
+      },
+    );
   }
 
   read(after: string | null, who: Visibility, limit: number): Promise<Alarm[]> {
@@ -536,6 +571,8 @@ export class RedisStore implements AlarmStore, TokenStore {
 
   async close(): Promise<void> {
     if (this.#closed) return;
+    // Appends already accepted go out before the connection closes.
+    this.#appendBatch();
     this.#closed = true;
     this.#listeners.clear();
     this.#settleFirstAttempt();

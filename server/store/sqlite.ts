@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { Alarm, ScheduledAlarm } from '../../protocol/index.ts';
 import { copyExtras, encodeExtras } from './alarm-extras.ts';
 import { createPrivateFile, secureDataDir } from './data-dir-mode.ts';
 import type { StoreLog } from './redis.ts';
+import { type AlarmRowValues, SqliteWriter } from './sqlite-writer.ts';
 import {
   type AlarmListener,
   type AlarmStore,
@@ -144,12 +146,33 @@ export interface SqliteStoreOptions {
   retention: { maxAgeMs: number; maxCount: number };
   now?: () => number;
   log?: StoreLog;
+  /** How long a write waits for another process's lock (e.g. the `token` CLI) before it fails. */
+  busyTimeoutMs?: number;
+}
+
+/** A write waiting this long for another process's lock makes the store report itself not ready. */
+const LOCKED_UNHEALTHY_MS = 1_000;
+
+function toRow(alarm: NewAlarm): AlarmRowValues {
+  return [
+    alarm.user ?? null,
+    alarm.topic ?? null,
+    alarm.title,
+    alarm.body ?? null,
+    alarm.priority,
+    alarm.url ?? null,
+    JSON.stringify(alarm.tags),
+    encodeExtras(alarm),
+  ];
 }
 
 /**
  * The embedded store: one SQLite file (node:sqlite, no native build) in WAL mode with synchronous=FULL,
- * so an acknowledged alarm survives a crash of the process and of the machine. Appends that arrive
- * together are committed in one transaction (group commit): one fsync for a burst, not one per alarm.
+ * so an acknowledged alarm survives a crash of the process and of the machine. Writes run on a writer
+ * thread (sqlite-writer.ts): the event loop never waits for an fsync or a lock. Group commit: while
+ * one transaction commits, the appends that arrive meanwhile gather into the next, so a burst costs
+ * one fsync per round trip to the disk, not one per alarm. Reads use this thread's own connection
+ * (WAL readers never wait for the writer).
  */
 export class SqliteStore implements AlarmStore, TokenStore {
   readonly kind = 'sqlite';
@@ -158,7 +181,6 @@ export class SqliteStore implements AlarmStore, TokenStore {
   readonly #retention: { maxAgeMs: number; maxCount: number };
   readonly #listeners = new Set<AlarmListener>();
   readonly #statements: {
-    insert: StatementSync;
     readUserAndTopics: StatementSync;
     readMeta: StatementSync;
     writeMeta: StatementSync;
@@ -169,8 +191,13 @@ export class SqliteStore implements AlarmStore, TokenStore {
     tokenById: StatementSync;
   };
   readonly #storeId: string;
+  readonly #writer: SqliteWriter;
   #pending: Pending[] = [];
   #flushScheduled = false;
+  /** A batch is with the writer; the next one gathers until it is done. */
+  #committing: Promise<void> | null = null;
+  /** When the writer started waiting for another process's lock (performance.now()), if it is. */
+  #lockedSince: number | null = null;
   #closed = false;
   /** From the first failed write until one succeeds: health reports it, the log says it once. */
   readonly #writes: WriteHealth;
@@ -187,7 +214,7 @@ export class SqliteStore implements AlarmStore, TokenStore {
     this.#writes = new WriteHealth(options.log);
     try {
       // timeout: wait for another process's writer (the `token` CLI) instead of failing with SQLITE_BUSY.
-      this.#db = new DatabaseSync(databasePath, { timeout: 5_000 });
+      this.#db = new DatabaseSync(databasePath, { timeout: options.busyTimeoutMs ?? 5_000 });
       this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;');
       this.#db.exec(SCHEMA);
       this.#addColumns();
@@ -201,9 +228,6 @@ export class SqliteStore implements AlarmStore, TokenStore {
       );
     }
     this.#statements = {
-      insert: this.#db.prepare(
-        'INSERT INTO alarms (time, user, topic, title, body, priority, url, tags, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      ),
       // Two index range scans (user's alarms, then topic alarms) merged by id.
       readUserAndTopics: this.#db.prepare(
         `SELECT * FROM alarms WHERE id > :after AND user = :user
@@ -224,6 +248,13 @@ export class SqliteStore implements AlarmStore, TokenStore {
       tokenById: this.#db.prepare('SELECT * FROM tokens WHERE id = ?'),
     };
     this.#storeId = this.#meta('store_id') ?? this.#initStoreId();
+    this.#writer = new SqliteWriter({
+      file: join(options.dataDir, DATABASE_FILE),
+      busyTimeoutMs: options.busyTimeoutMs ?? 5_000,
+      onLocked: () => {
+        this.#lockedSince ??= performance.now();
+      },
+    });
   }
 
   #addColumns(): void {
@@ -254,57 +285,53 @@ export class SqliteStore implements AlarmStore, TokenStore {
     if (this.#closed) return Promise.reject(new StoreError('closed', 'the store is closed'));
     return new Promise((resolve, reject) => {
       this.#pending.push({ alarm, resolve, reject });
-      if (!this.#flushScheduled) {
-        this.#flushScheduled = true;
-        // setImmediate lets every request already parsed in this loop turn join the same transaction.
-        setImmediate(() => this.#flush());
-      }
+      this.#scheduleFlush();
     });
   }
 
+  #scheduleFlush(): void {
+    if (this.#flushScheduled || this.#committing !== null || this.#pending.length === 0) return;
+    this.#flushScheduled = true;
+    // setImmediate lets every request already read in this loop turn join the same transaction.
+    setImmediate(() => {
+      this.#flushScheduled = false;
+      this.#flush();
+    });
+  }
+
+  /** Sends what gathered to the writer, unless a batch is already there (it sends the next when done). */
   #flush(): void {
-    this.#flushScheduled = false;
+    if (this.#committing !== null || this.#pending.length === 0) return;
     const batch = this.#pending;
     this.#pending = [];
-    if (batch.length === 0) return;
-    if (this.#closed) {
-      for (const p of batch) p.reject(new StoreError('closed', 'the store is closed'));
-      return;
-    }
-    const stored: Alarm[] = [];
-    try {
-      this.#db.exec('BEGIN IMMEDIATE');
-      const time = this.#now();
-      for (const { alarm } of batch) {
-        const result = this.#statements.insert.run(
-          time,
-          alarm.user ?? null,
-          alarm.topic ?? null,
-          alarm.title,
-          alarm.body ?? null,
-          alarm.priority,
-          alarm.url ?? null,
-          JSON.stringify(alarm.tags),
-          encodeExtras(alarm),
-        );
-        stored.push({ ...alarm, id: String(result.lastInsertRowid), time });
-      }
-      this.#db.exec('COMMIT');
-    } catch (error) {
-      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
-      const failure = new StoreError('unavailable', `could not store alarms: ${String(error)}`, {
-        cause: error,
+    const time = this.#now();
+    this.#committing = this.#writer
+      .call<number[]>({ op: 'append', time, rows: JSON.stringify(batch.map((p) => toRow(p.alarm))) })
+      .then(
+        (ids) => {
+          this.#lockedSince = null;
+          this.#writes.succeeded();
+          const stored = batch.map((p, i): Alarm => ({ ...p.alarm, id: String(ids[i]), time }));
+          // Durable now: acknowledge, then fan out in id order.
+          for (let i = 0; i < batch.length; i++) batch[i]?.resolve(stored[i] as Alarm);
+          for (const alarm of stored) {
+            for (const listener of this.#listeners) listener(alarm);
+          }
+        },
+        (error: unknown) => {
+          this.#writes.failed(error);
+          const failure =
+            error instanceof StoreError
+              ? error
+              : new StoreError('unavailable', `could not store alarms: ${String(error)}`, { cause: error });
+          for (const p of batch) p.reject(failure);
+        },
+      )
+      .finally(() => {
+        this.#committing = null;
+        // What arrived during the commit goes next (with what this loop turn still reads).
+        this.#scheduleFlush();
       });
-      this.#writes.failed(error);
-      for (const p of batch) p.reject(failure);
-      return;
-    }
-    this.#writes.succeeded();
-    // Durable now: acknowledge, then fan out in id order.
-    for (let i = 0; i < batch.length; i++) batch[i]?.resolve(stored[i] as Alarm);
-    for (const alarm of stored) {
-      for (const listener of this.#listeners) listener(alarm);
-    }
   }
 
   async read(after: string | null, who: Visibility, limit: number): Promise<Alarm[]> {
@@ -366,29 +393,11 @@ export class SqliteStore implements AlarmStore, TokenStore {
 
   async prune(now: number): Promise<number> {
     this.#assertOpen();
-    const cutoffTime = now - this.#retention.maxAgeMs;
-    // The newest id that falls outside the count limit (null when under the limit).
-    const overCount = this.#db
-      .prepare('SELECT id FROM alarms ORDER BY id DESC LIMIT 1 OFFSET ?')
-      .get(this.#retention.maxCount) as { id: number } | undefined;
-    const countCut = overCount?.id ?? 0;
-    const highest = this.#db
-      .prepare('SELECT max(id) AS id FROM alarms WHERE time < ? OR id <= ?')
-      .get(cutoffTime, countCut) as { id: number | null };
-    if (highest.id === null) return 0;
-    this.#db.exec('BEGIN IMMEDIATE');
-    try {
-      const result = this.#db
-        .prepare('DELETE FROM alarms WHERE time < ? OR id <= ?')
-        .run(cutoffTime, countCut);
-      const previous = Number(this.#meta('pruned_through') ?? '0');
-      this.#statements.writeMeta.run('pruned_through', String(Math.max(previous, highest.id)));
-      this.#db.exec('COMMIT');
-      return Number(result.changes);
-    } catch (error) {
-      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
-      throw new StoreError('unavailable', `retention failed: ${String(error)}`, { cause: error });
-    }
+    return this.#writer.call<number>({
+      op: 'prune',
+      cutoffTime: now - this.#retention.maxAgeMs,
+      maxCount: this.#retention.maxCount,
+    });
   }
 
   async schedule(alarm: NewAlarm, deliverAt: number, now: number): Promise<ScheduledAlarm> {
@@ -425,45 +434,29 @@ export class SqliteStore implements AlarmStore, TokenStore {
 
   async releaseDue(now: number, limit: number): Promise<number> {
     this.#assertOpen();
-    // Pending group-commit appends go first, so ids keep following acceptance order.
-    this.#flush();
     const rows = this.#db
       .prepare('SELECT * FROM scheduled WHERE deliver_at <= ? ORDER BY deliver_at, id LIMIT ?')
       .all(now, limit) as unknown as ScheduledRow[];
     if (rows.length === 0) return 0;
-    const stored: Alarm[] = [];
-    const remove = this.#db.prepare('DELETE FROM scheduled WHERE id = ?');
-    try {
-      // One transaction: each alarm leaves the schedule exactly when it enters the log.
-      this.#db.exec('BEGIN IMMEDIATE');
-      const time = this.#now();
-      for (const row of rows) {
-        const alarm = JSON.parse(row.alarm) as NewAlarm;
-        const result = this.#statements.insert.run(
-          time,
-          alarm.user ?? null,
-          alarm.topic ?? null,
-          alarm.title,
-          alarm.body ?? null,
-          alarm.priority,
-          alarm.url ?? null,
-          JSON.stringify(alarm.tags),
-          encodeExtras(alarm),
-        );
-        remove.run(row.id);
-        stored.push({ ...alarm, id: String(result.lastInsertRowid), time });
-      }
-      this.#db.exec('COMMIT');
-    } catch (error) {
-      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
-      throw new StoreError('unavailable', `could not release scheduled alarms: ${String(error)}`, {
-        cause: error,
-      });
-    }
-    for (const alarm of stored) {
+    const alarms = rows.map((row) => JSON.parse(row.alarm) as NewAlarm);
+    const time = this.#now();
+    // Through the writer, in order with appends, so that ids and the fan-out keep one order. The
+    // writer moves each alarm from the schedule to the log in one transaction, and skips one that
+    // another process released first: each goes out exactly once.
+    const ids = await this.#writer.call<(number | null)[]>({
+      op: 'release',
+      time,
+      scheduledIds: rows.map((row) => row.id),
+      rows: JSON.stringify(alarms.map(toRow)),
+    });
+    let released = 0;
+    for (const [i, id] of ids.entries()) {
+      if (id === null) continue;
+      released++;
+      const alarm: Alarm = { ...(alarms[i] as NewAlarm), id: String(id), time };
       for (const listener of this.#listeners) listener(alarm);
     }
-    return stored.length;
+    return released;
   }
 
   health(): StoreHealth {
@@ -479,14 +472,24 @@ export class SqliteStore implements AlarmStore, TokenStore {
       }
     }
     const reason = this.#writes.reason;
-    return reason === undefined ? { ready: true } : { ready: false, reason };
+    if (reason !== undefined) return { ready: false, reason };
+    const failure = this.#writer.failure;
+    if (failure !== undefined) return { ready: false, reason: failure.message };
+    if (this.#lockedSince !== null && performance.now() - this.#lockedSince >= LOCKED_UNHEALTHY_MS) {
+      return { ready: false, reason: 'the SQLite database is locked by another process; writes are waiting' };
+    }
+    return { ready: true };
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
-    // Commit what was already accepted before closing.
-    this.#flush();
     this.#closed = true;
+    // Commit what was already accepted before closing.
+    while (this.#committing !== null || this.#pending.length > 0) {
+      this.#flush();
+      await this.#committing;
+    }
+    await this.#writer.close();
     this.#listeners.clear();
     this.#db.close();
   }

@@ -34,6 +34,8 @@ export interface FaultProxy {
   /** From now on, ends each connection `ms` after it was accepted; 0 turns it off. */
   cutEvery(ms: number): void;
   setMode(mode: ProxyMode): void;
+  /** Cuts every open connection with a TCP reset, as a network outage does; new ones pass normally. */
+  reset(): number;
   close(): Promise<void>;
 }
 
@@ -130,6 +132,15 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       if (next === 'forward') {
         for (const socket of held) socket.destroy();
       }
+    },
+    reset() {
+      const cut = pairs.size;
+      for (const pair of [...pairs]) {
+        pairs.delete(pair);
+        pair.client.resetAndDestroy();
+        pair.upstream.destroy();
+      }
+      return cut;
     },
     async close() {
       for (const pair of pairs) {

@@ -21,19 +21,27 @@ export interface Nginx {
   stop(): Promise<void>;
 }
 
+export interface NginxOptions {
+  /** Default 1; the bench runs more so nginx is not the bottleneck it measures through. */
+  workerProcesses?: number;
+  /** Per worker (default 1024); a proxied stream holds two (client and upstream). */
+  workerConnections?: number;
+}
+
 /**
  * A private nginx on a free loopback port. `http` gives what goes inside its http{} context (server
  * and upstream blocks) for the port it listens on; temp paths, pid and logs stay in a temp dir.
  */
-export async function startNginx(http: (port: number) => string): Promise<Nginx> {
+export async function startNginx(http: (port: number) => string, options: NginxOptions = {}): Promise<Nginx> {
   const dir = await mkdtemp(join(tmpdir(), 'tocsin-nginx-'));
   const port = await freePort();
   const conf = `
 daemon off;
-worker_processes 1;
+worker_processes ${options.workerProcesses ?? 1};
+${options.workerConnections === undefined ? '' : `worker_rlimit_nofile ${2 * options.workerConnections + 64};`}
 pid ${dir}/nginx.pid;
 error_log stderr warn;
-events { worker_connections 1024; }
+events { worker_connections ${options.workerConnections ?? 1024}; }
 http {
   access_log off;
   client_body_temp_path ${dir}/body;

@@ -43,6 +43,8 @@ function ping(port: number): Promise<boolean> {
 export interface RedisServer {
   readonly port: number;
   readonly dir: string;
+  /** The redis-server process now (undefined once it exited), so a harness can kill it on exit. */
+  readonly pid: number | undefined;
   /** `redis://127.0.0.1:PORT/db` */
   url(db?: number): string;
   readonly running: boolean;
@@ -56,11 +58,21 @@ export interface RedisServer {
   dispose(): Promise<void>;
 }
 
+export interface RedisOptions {
+  /** AOF fsync policy (default `always`: every acknowledged write is on disk, as docs/scale-out.md recommends). */
+  appendfsync?: 'always' | 'everysec';
+}
+
+/** What the launched server is, for reports (the bench prints it next to its results). */
+export function describeRedis(options: RedisOptions = {}): string {
+  return `private redis-server (--save "" --appendonly yes --appendfsync ${options.appendfsync ?? 'always'})`;
+}
+
 /**
  * A private redis-server on a free loopback port, persisting like production should: AOF on, fsync on
  * every write, no RDB snapshots, its files in its own temporary dir.
  */
-export async function startRedis(): Promise<RedisServer> {
+export async function startRedis(options: RedisOptions = {}): Promise<RedisServer> {
   const dir = await mkdtemp(join(tmpdir(), 'tocsin-redis-'));
   const port = await freePort();
   let child: ChildProcess | undefined;
@@ -79,7 +91,7 @@ export async function startRedis(): Promise<RedisServer> {
         '--appendonly',
         'yes',
         '--appendfsync',
-        'always',
+        options.appendfsync ?? 'always',
         '--dir',
         dir,
         '--daemonize',
@@ -105,6 +117,9 @@ export async function startRedis(): Promise<RedisServer> {
     port,
     dir,
     url: (db = 0) => `redis://127.0.0.1:${port}/${db}`,
+    get pid() {
+      return server.running ? child?.pid : undefined;
+    },
     get running() {
       return child !== undefined && child.exitCode === null && child.signalCode === null;
     },

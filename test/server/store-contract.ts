@@ -141,6 +141,40 @@ export function describeStoreContract(name: string, options: ContractOptions): v
     );
 
     it(
+      'indexes every alarm of a concurrent burst for its own audience (appends are batched)',
+      withStore(roomy, async ({ store }) => {
+        // One event-loop turn: the stores commit these together (one transaction / one script).
+        const stored = await Promise.all([
+          store.append(alarm('ops-1')),
+          store.append(alarm('alice-1', { user: 'alice' })),
+          store.append(alarm('db-1', { topic: 'db' })),
+          store.append(alarm('bob-1', { user: 'bob', topic: 'ops' })),
+          store.append(alarm('ops-2')),
+        ]);
+        const [ops1, alice1, db1, bob1, ops2] = stored.map((a) => a.id) as [
+          string,
+          string,
+          string,
+          string,
+          string,
+        ];
+        const ids = (as: Alarm[]) => as.map((a) => a.id);
+        expect(ids(await store.read(null, { user: 'alice', topics: ['ops'] }, 100))).toEqual([
+          ops1,
+          alice1,
+          ops2,
+        ]);
+        expect(ids(await store.read(null, { user: 'bob', topics: ['db'] }, 100))).toEqual([db1, bob1]);
+        expect(ids(await store.read(null, { user: 'carol', topics: [], allTopics: true }, 100))).toEqual([
+          ops1,
+          db1,
+          ops2,
+        ]);
+        expect(ids(await store.read(alice1, { user: 'alice', topics: ['ops'] }, 100))).toEqual([ops2]);
+      }),
+    );
+
+    it(
       'parses only its own ids',
       withStore(roomy, async ({ store }) => {
         const a = await store.append(alarm('a'));

@@ -1,0 +1,151 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryStreamSlots, RedisStreamSlots, type StreamSlots } from '../../server/stream-slots.ts';
+import { type RedisServer, redisUnavailable, startRedis } from '../helpers/redis.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const skip = redisUnavailable();
+
+describe('stream slots in memory (one instance)', () => {
+  it('caps a token, lets a client take its own slot over, and frees a slot on release', async () => {
+    const slots = new MemoryStreamSlots(2);
+    expect(await slots.acquire('t1', 's:a')).toBe(true);
+    expect(await slots.acquire('t1', 'c:laptop')).toBe(true);
+    expect(await slots.acquire('t1', 's:b')).toBe(false);
+    // Another token has its own budget.
+    expect(await slots.acquire('t2', 's:a')).toBe(true);
+    // The same client reconnecting before its old stream closed: a takeover, not a third slot.
+    expect(await slots.acquire('t1', 'c:laptop')).toBe(true);
+    await slots.release('t1', 'c:laptop'); // the old stream closes
+    expect(await slots.count('t1')).toBe(2);
+    expect(await slots.acquire('t1', 's:b')).toBe(false);
+    await slots.release('t1', 'c:laptop'); // the new one closes
+    expect(await slots.acquire('t1', 's:b')).toBe(true);
+  });
+});
+
+describe.skipIf(skip !== null)('limits shared by instances through Redis', () => {
+  let redis: RedisServer;
+  let db = 0;
+  const servers: TestServer[] = [];
+  const connections: Redis[] = [];
+  const slotSets: StreamSlots[] = [];
+  const children: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterEach(async () => {
+    for (const child of children.splice(0)) child.kill('SIGKILL');
+    await Promise.all(slotSets.splice(0).map((s) => s.close()));
+    for (const c of connections.splice(0)) c.disconnect();
+    await Promise.all(servers.splice(0).map((s) => s.dispose()));
+  });
+  afterAll(async () => {
+    await redis?.dispose();
+  });
+
+  /** One instance's view of the slots: its own connection, as each server process has. */
+  async function instance(url: string, max: number, ttlMs = 30_000): Promise<RedisStreamSlots> {
+    const connection = new Redis(url, { lazyConnect: true });
+    await connection.connect();
+    connections.push(connection);
+    const slots = new RedisStreamSlots({ redis: connection, max, ttlMs });
+    slotSets.push(slots);
+    return slots;
+  }
+
+  it('counts one publish budget per token across two instances', async () => {
+    const redisUrl = redis.url(++db);
+    const options = { redisUrl, publishRateLimit: { max: 3, windowMs: 60_000 } };
+    const a = await startTestServer(options);
+    const b = await startTestServer(options);
+    servers.push(a, b);
+    const token = await a.token({ user: 'ops', scope: 'publish' });
+    const other = await a.token({ user: 'ops', scope: 'publish' });
+    const post = (via: TestServer, t: string, title: string) =>
+      fetch(`${via.url}/v1/alarms`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${t}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ topic: 'ops', title }),
+      });
+    expect((await post(a, token, 'one')).status).toBe(201);
+    expect((await post(b, token, 'two')).status).toBe(201);
+    expect((await post(a, token, 'three')).status).toBe(201);
+    // Per instance it would be its 2nd; across both it is the 4th.
+    const limited = await post(b, token, 'four');
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).not.toBeNull();
+    expect((await post(a, token, 'five')).status).toBe(429);
+    // Budgets are per token: another token still publishes, on either instance.
+    expect((await post(b, other, 'sentinel')).status).toBe(201);
+  });
+
+  it('caps streams per token across instances; a client takes its slot over on another instance', async () => {
+    const url = redis.url(++db);
+    const a = await instance(url, 2);
+    const b = await instance(url, 2);
+    expect(await a.acquire('t1', 's:one')).toBe(true);
+    expect(await b.acquire('t1', 'c:laptop')).toBe(true);
+    expect(await a.acquire('t1', 's:three')).toBe(false);
+    expect(await b.acquire('t1', 's:three')).toBe(false);
+    expect(await a.acquire('t2', 's:one')).toBe(true);
+    // The laptop reconnects through A while its old stream on B is still open: same slot.
+    expect(await a.acquire('t1', 'c:laptop')).toBe(true);
+    expect(await a.count('t1')).toBe(2);
+    // B's old stream closes: it no longer owns the slot, so A's stream keeps it.
+    await b.release('t1', 'c:laptop');
+    expect(await b.acquire('t1', 's:three')).toBe(false);
+    // A stream closing frees its slot for any instance.
+    await a.release('t1', 's:one');
+    expect(await b.acquire('t1', 's:three')).toBe(true);
+    expect(await a.count('t1')).toBe(2);
+  });
+
+  it('frees the slots of an instance that died without closing them', async () => {
+    const url = redis.url(++db);
+    const ttlMs = 1_500;
+    // Another instance in its own process, killed with SIGKILL while it holds the token's only slot.
+    const code = `
+      import { Redis } from 'ioredis';
+      import { RedisStreamSlots } from ${JSON.stringify(`${ROOT}server/stream-slots.ts`)};
+      const redis = new Redis(${JSON.stringify(url)});
+      const slots = new RedisStreamSlots({ redis, max: 1, ttlMs: ${ttlMs} });
+      if (!(await slots.acquire('t1', 's:dying'))) process.exit(3);
+      console.log('held');
+      setInterval(() => {}, 1_000);`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    children.push(child);
+    let out = '';
+    child.stdout?.setEncoding('utf8').on('data', (c: string) => {
+      out += c;
+    });
+    await expect.poll(() => out, { timeout: 20_000 }).toContain('held');
+    const survivor = await instance(url, 1, ttlMs);
+    // While it lives it refreshes its slot, well past the ttl.
+    for (let i = 0; i < 3; i++) {
+      expect(await survivor.acquire('t1', 's:new')).toBe(false);
+      await new Promise((r) => setTimeout(r, ttlMs));
+    }
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    await expect.poll(() => survivor.acquire('t1', 's:new'), { timeout: 20_000, interval: 200 }).toBe(true);
+  });
+
+  it('gives this instance’s slots back when it closes', async () => {
+    const url = redis.url(++db);
+    const a = await instance(url, 1);
+    const b = await instance(url, 1);
+    expect(await a.acquire('t1', 's:a')).toBe(true);
+    expect(await b.acquire('t1', 's:b')).toBe(false);
+    await a.close();
+    expect(await b.acquire('t1', 's:b')).toBe(true);
+  });
+});
