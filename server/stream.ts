@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { CursorRequest, ReadyEvent } from '../protocol/index.ts';
 import type { ServerContext } from './context.ts';
@@ -45,17 +46,30 @@ export async function openStream(
   const { principal, clientId, format } = spec;
   // The same client reconnecting: its old connection is dead or dying; it must not hold a slot.
   if (clientId !== null) ctx.registry.replaceClient(principal.tokenId, clientId);
-  if (ctx.registry.streamsOf(principal.tokenId) >= ctx.config.maxStreamsPerToken) {
+  // The per-token cap, counted across instances in scale-out mode (server/stream-slots.ts).
+  const slots = ctx.limits.streamSlots;
+  const slotKey = clientId !== null ? `c:${clientId}` : `s:${randomUUID()}`;
+  if (!(await slots.acquire(principal.tokenId, slotKey))) {
     throw new HttpProblem(
       'too-many-streams',
       `this token already has ${ctx.config.maxStreamsPerToken} open streams; close one or use another token`,
       { retryAfter: 30 },
     );
   }
-  const health = ctx.store.health();
-  if (!health.ready) throw new HttpProblem('unavailable', health.reason, { retryAfter: 5 });
-  // Before the response is ours, so that a store failure is still a clean 503.
-  const start = await replayStart(ctx.replay, spec.cursor, spec.cursorTime);
+  const releaseSlot = () =>
+    void slots.release(principal.tokenId, slotKey).catch((error: unknown) => {
+      request.log.warn({ err: error }, 'could not release a stream slot; it expires by itself');
+    });
+  let start: Awaited<ReturnType<typeof replayStart>>;
+  try {
+    const health = ctx.store.health();
+    if (!health.ready) throw new HttpProblem('unavailable', health.reason, { retryAfter: 5 });
+    // Before the response is ours, so that a store failure is still a clean 503.
+    start = await replayStart(ctx.replay, spec.cursor, spec.cursorTime);
+  } catch (error) {
+    releaseSlot();
+    throw error;
+  }
 
   // From here on the response is ours, not Fastify's: every byte goes through the guarded session.
   reply.hijack();
@@ -80,6 +94,7 @@ export async function openStream(
       onFrame: () => ctx.metrics.framesWritten.inc(),
       onClose: (closed, reason, error) => {
         ctx.registry.remove(closed);
+        releaseSlot();
         ctx.metrics.openStreams.dec();
         ctx.metrics.disconnects.inc({ reason });
         if (reason === 'slow-consumer') {

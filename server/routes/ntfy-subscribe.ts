@@ -119,8 +119,9 @@ export async function registerNtfySubscribeRoutes(app: FastifyInstance, ctx: Ser
       );
       // Throws 403 for a topic the token may not read, exactly as the native stream.
       subscription(principal, params.topics.join(','));
-      // One budget with the native streams: ntfy subscriptions count against the same cap.
-      const open = hub.streamsOf(principal.tokenId) + ctx.registry.streamsOf(principal.tokenId);
+      // One budget with the native streams (counted across instances): ntfy subscriptions of this
+      // instance count against the same cap.
+      const open = hub.streamsOf(principal.tokenId) + (await ctx.limits.streamSlots.count(principal.tokenId));
       if (!params.poll && open >= ctx.config.maxStreamsPerToken) {
         throw new HttpProblem(
           'too-many-streams',

@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryStreamSlots, RedisStreamSlots, type StreamSlots } from '../../server/stream-slots.ts';
 import { type RedisServer, redisUnavailable, startRedis } from '../helpers/redis.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { RawStream } from '../helpers/sse-client.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const skip = redisUnavailable();
@@ -147,5 +148,47 @@ describe.skipIf(skip !== null)('limits shared by instances through Redis', () =>
     expect(await b.acquire('t1', 's:b')).toBe(false);
     await a.close();
     expect(await b.acquire('t1', 's:b')).toBe(true);
+  });
+});
+
+describe.skipIf(skip !== null)('the stream cap in scale-out mode', () => {
+  it('caps streams per token across two instances; a client takes its own slot over', async () => {
+    const redis = await startRedis();
+    const a = await startTestServer({ redisUrl: redis.url(1), maxStreamsPerToken: 2 });
+    const b = await startTestServer({ redisUrl: redis.url(1), maxStreamsPerToken: 2 });
+    try {
+      const token = await a.token({ user: 'u', scope: 'subscribe', topics: ['ops'] });
+      const s1 = await RawStream.open(a.url, { token, topics: ['ops'] });
+      const s2 = await RawStream.open(b.url, {
+        token,
+        topics: ['ops'],
+        headers: { 'x-tocsin-client': 'laptop-0001' },
+      });
+      expect([s1.status, s2.status]).toEqual([200, 200]);
+      expect((await RawStream.open(a.url, { token, topics: ['ops'] })).status).toBe(429);
+      const s4 = await RawStream.open(a.url, {
+        token,
+        topics: ['ops'],
+        headers: { 'x-tocsin-client': 'laptop-0001' },
+      });
+      expect(s4.status).toBe(200);
+      s1.close();
+      await expect
+        .poll(
+          async () => {
+            const s = await RawStream.open(b.url, { token, topics: ['ops'] });
+            s.close();
+            return s.status;
+          },
+          { timeout: 10_000 },
+        )
+        .toBe(200);
+      s2.close();
+      s4.close();
+    } finally {
+      await a.dispose();
+      await b.dispose();
+      await redis.dispose();
+    }
   });
 });
