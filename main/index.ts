@@ -1,7 +1,8 @@
 // Tocsin's Electron main process: it only wires client/ (tested without Electron) to Electron's APIs.
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, shell } from 'electron';
+import { app, protocol, shell } from 'electron';
+import { APP_SCHEME, serveAppFile } from '../client/desktop/app-scheme.ts';
 import { DesktopController } from '../client/desktop/controller.ts';
 import { IpcEvent } from '../client/desktop-api.ts';
 import type { Notifier } from '../client/notifier.ts';
@@ -21,11 +22,18 @@ const e2e = process.env.TOCSIN_E2E === '1';
 if (process.env.TOCSIN_USER_DATA) app.setPath('userData', process.env.TOCSIN_USER_DATA);
 if (process.platform === 'win32') app.setAppUserModelId('dev.tocsin.app'); // Windows shows no toasts without it
 if (!app.requestSingleInstanceLock()) app.exit(0);
+// The windows' pages come from our own scheme (see client/desktop/app-scheme.ts); it must be
+// registered before `ready`. Standard + secure: a normal origin for CSP 'self', no mixed content.
+protocol.registerSchemesAsPrivileged([
+  { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
+]);
 
 app.whenReady().then(async () => {
   const log = (message: string) => console.warn(`tocsin: ${message}`);
   const userData = app.getPath('userData');
-  const windows = new Windows({ rendererDir: join(here, '../renderer'), preload: join(here, 'preload.cjs') });
+  const rendererDir = join(here, '../renderer');
+  protocol.handle(APP_SCHEME, (request) => serveAppFile(request, rendererDir));
+  const windows = new Windows({ preload: join(here, 'preload.cjs') });
   const power = electronPowerEvents();
   const notifications: RecordedNotification[] = [];
   let controller: DesktopController;

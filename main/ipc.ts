@@ -3,8 +3,8 @@ import type { z } from 'zod';
 import type { DesktopController } from '../client/desktop/controller.ts';
 import { AlarmIdArg, IpcChannel, PauseRequest, SettingsPatch, SignInRequest } from '../client/desktop-api.ts';
 
-/** Only our own pages (loaded from the app's files) may call the app. */
-export type SenderCheck = (frameUrl: string) => boolean;
+/** Only our own pages (our windows, served from the app scheme) may call the app. */
+export type SenderCheck = (event: IpcMainInvokeEvent) => boolean;
 
 function handle<A extends unknown[]>(
   channel: string,
@@ -13,8 +13,10 @@ function handle<A extends unknown[]>(
   ...schemas: { [K in keyof A]: z.ZodType<A[K]> }
 ): void {
   ipcMain.handle(channel, (event: IpcMainInvokeEvent, ...raw: unknown[]) => {
-    const url = event.senderFrame?.url ?? '';
-    if (!isTrusted(url)) throw new Error(`refused IPC ${channel} from ${url || 'an unknown frame'}`);
+    if (!isTrusted(event)) {
+      const url = event.senderFrame?.url ?? '';
+      throw new Error(`refused IPC ${channel} from ${url || 'an unknown frame'}`);
+    }
     if (raw.length !== schemas.length) throw new Error(`IPC ${channel} takes ${schemas.length} argument(s)`);
     const args = schemas.map((schema, i) => schema.parse(raw[i])) as A;
     return fn(...args);
