@@ -116,8 +116,8 @@ describe('serveAppFile from a real directory with an awkward name', () => {
 
   it('answers 404 for missing files and for files outside the root', async () => {
     expect((await serveAppFile({ url: appPageUrl('nope') }, root)).status).toBe(404);
-    const escape = await serveAppFile({ url: 'tocsin-app://pages/../../../secret.html' }, root);
-    expect(escape.status).toBe(404);
+    const outside = await serveAppFile({ url: 'tocsin-app://pages/../../../secret.html' }, root);
+    expect(outside.status).toBe(404);
     const encoded = await serveAppFile({ url: 'tocsin-app://pages/..%2f..%2f..%2fsecret.html' }, root);
     expect(encoded.status).toBe(404);
   });
