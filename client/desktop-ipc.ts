@@ -13,6 +13,8 @@ export const IpcChannel = {
   pause: 'tocsin:pause',
   getPublishExample: 'tocsin:get-publish-example',
   regeneratePublishToken: 'tocsin:regenerate-publish-token',
+  showWindow: 'tocsin:show-window',
+  quit: 'tocsin:quit',
 } as const;
 
 /** main → renderer pushes. */

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { app, protocol, shell } from 'electron';
 import { APP_SCHEME, serveAppFile } from '../client/desktop/app-scheme.ts';
 import { DesktopController } from '../client/desktop/controller.ts';
+import { type TrayPolicy, trayPolicy, watchTrayHost } from '../client/desktop/tray-host.ts';
 import { IpcEvent } from '../client/desktop-api.ts';
 import type { Notifier } from '../client/notifier.ts';
 import { trayActions } from './actions.ts';
@@ -49,14 +50,38 @@ app.whenReady().then(async () => {
     launchServer: utilityServerLauncher(join(here, '../server/embedded.js')),
     log,
   });
-  const onTrayAction = trayActions({
-    controller,
-    windows,
-    quit: () => void controller.stop().finally(() => app.exit(0)),
+  const quit = () => void controller.stop().finally(() => app.exit(0));
+  const onTrayAction = trayActions({ controller, windows, quit });
+  // Linux: is there a panel that hosts StatusNotifier items? Elsewhere the tray always shows.
+  let policy: TrayPolicy = trayPolicy({ platform: process.platform, hostPresent: null, argv: process.argv });
+  const hostWatch =
+    process.platform === 'linux'
+      ? await watchTrayHost({
+          address: process.env.DBUS_SESSION_BUS_ADDRESS,
+          onChange: (present) => {
+            policy = trayPolicy({ platform: process.platform, hostPresent: present, argv: process.argv });
+            controller.setTrayAvailable(policy.trayAvailable);
+          },
+        })
+      : null;
+  policy = trayPolicy({
+    platform: process.platform,
+    hostPresent: hostWatch?.present ?? null,
+    argv: process.argv,
+  });
+  controller.setTrayAvailable(policy.trayAvailable);
+  // Without a tray nothing could bring a window back: closing the last one quits.
+  app.on('window-all-closed', () => {
+    if (policy.quitWhenAllWindowsClosed) quit();
   });
   const tray = new AppTray(join(app.getAppPath(), 'assets/icons'), onTrayAction);
   if (e2e) installTestHook({ controller, tray, power: power.events, notifications, onTrayAction });
-  registerIpcHandlers({ controller, isTrusted: windows.isTrusted });
+  registerIpcHandlers({
+    controller,
+    isTrusted: windows.isTrusted,
+    showWindow: (name) => windows.show(name),
+    quit,
+  });
   controller.on('history', (entries) => windows.broadcast(IpcEvent.history, entries));
   await controller.start();
   let startAtLogin = controller.getSettings().startAtLogin;
@@ -71,14 +96,17 @@ app.whenReady().then(async () => {
   };
   controller.on('state', onState);
   onState();
-  // No server and no local one: ask. Started by hand (not at login, --hidden): show the history,
-  // which is also the app's home on Linux desktops without a tray.
+  // No server and no local one: ask. Started by hand, or at login on a desktop without a tray
+  // (--hidden is ignored there: the app would be invisible), show the history.
   if (controller.getState().server === null && !controller.getSettings().selfHosted.enabled)
     windows.show('signin');
-  else if (!process.argv.includes('--hidden')) windows.show('history');
+  else if (!policy.startHidden) windows.show('history');
   app.on('second-instance', () => windows.show('history'));
-  app.on('before-quit', () => power.dispose());
+  app.on('before-quit', () => {
+    power.dispose();
+    hostWatch?.stop();
+  });
 });
 
-// The tray keeps the app alive with every window closed.
+// Until the tray policy is known, keep the app alive with every window closed (the default quits).
 app.on('window-all-closed', () => {});

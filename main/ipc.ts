@@ -1,7 +1,15 @@
 import { type IpcMainInvokeEvent, ipcMain } from 'electron';
 import type { z } from 'zod';
 import type { DesktopController } from '../client/desktop/controller.ts';
-import { AlarmIdArg, IpcChannel, PauseRequest, SettingsPatch, SignInRequest } from '../client/desktop-api.ts';
+import {
+  AlarmIdArg,
+  IpcChannel,
+  PauseRequest,
+  SettingsPatch,
+  SignInRequest,
+  type WindowName,
+  WindowName as WindowNameArg,
+} from '../client/desktop-api.ts';
 
 /** Only our own pages (our windows, served from the app scheme) may call the app. */
 export type SenderCheck = (event: IpcMainInvokeEvent) => boolean;
@@ -24,7 +32,12 @@ function handle<A extends unknown[]>(
 }
 
 /** Every renderer request goes to the desktop controller, after the sender and each argument are checked. */
-export function registerIpcHandlers(deps: { controller: DesktopController; isTrusted: SenderCheck }): void {
+export function registerIpcHandlers(deps: {
+  controller: DesktopController;
+  isTrusted: SenderCheck;
+  showWindow: (name: WindowName) => void;
+  quit: () => void;
+}): void {
   const { controller: c, isTrusted } = deps;
   handle(IpcChannel.getState, isTrusted, () => c.getState());
   handle(IpcChannel.signIn, isTrusted, (request) => c.signIn(request), SignInRequest);
@@ -36,4 +49,6 @@ export function registerIpcHandlers(deps: { controller: DesktopController; isTru
   handle(IpcChannel.pause, isTrusted, (until) => c.pause(until), PauseRequest);
   handle(IpcChannel.getPublishExample, isTrusted, () => c.getPublishExample());
   handle(IpcChannel.regeneratePublishToken, isTrusted, () => c.regeneratePublishToken());
+  handle(IpcChannel.showWindow, isTrusted, (name) => deps.showWindow(name), WindowNameArg);
+  handle(IpcChannel.quit, isTrusted, () => deps.quit());
 }

@@ -22,6 +22,8 @@ const api: DesktopApi = {
   pause: (until) => ipcRenderer.invoke(IpcChannel.pause, until),
   getPublishExample: () => ipcRenderer.invoke(IpcChannel.getPublishExample),
   regeneratePublishToken: () => ipcRenderer.invoke(IpcChannel.regeneratePublishToken),
+  showWindow: (name) => ipcRenderer.invoke(IpcChannel.showWindow, name),
+  quit: () => ipcRenderer.invoke(IpcChannel.quit),
 };
 
 contextBridge.exposeInMainWorld('tocsin', api);

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import { type Alarm, isWebUrl } from '../../protocol/index.ts';
+import type { Alarm } from '../../protocol/index.ts';
+import { isOpenableUrl } from '../../protocol/web-url.ts';
 import { Agent, type GapNotice } from '../agent.ts';
 import { ApiError, TocsinApi } from '../api.ts';
 import type { Clock } from '../clock.ts';
@@ -34,7 +35,7 @@ export interface DesktopDeps {
   readonly credentials: CredentialStore;
   readonly notifier: Notifier;
   readonly power?: PowerEvents;
-  /** Opens a web link in the user's browser (http(s) only: checked before it is called). */
+  /** Opens a link in the user's browser or mail client (http, https, mailto only: checked before). */
   readonly openExternal: (url: string) => Promise<void>;
   /** Brings up the history window (a click on an alarm without a link). */
   readonly showHistory: () => void;
@@ -50,6 +51,15 @@ export interface DesktopDeps {
 export interface DesktopEvents {
   state: [state: UiState];
   history: [entries: UiHistoryEntry[]];
+}
+
+/** One sentence for the user about why notifications are not shown. */
+export function notificationFailureText(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'notifications-unavailable')
+    return `Notifications cannot be shown on this desktop (${message}). Alarms still arrive in the history.`;
+  return `The last notification could not be shown (${message}). Alarms still arrive in the history.`;
 }
 
 /** The desktop user's name on its own bundled server. */
@@ -76,11 +86,14 @@ export class DesktopController extends EventEmitter<DesktopEvents> {
   /** The local server's publish token: kept in memory only, shown in the settings window. */
   #publishToken: string | null = null;
   #localUrl: string | null = null;
+  #trayAvailable: boolean;
+  #notifications: UiState['notifications'] = { ok: true, detail: null };
 
   constructor(deps: DesktopDeps) {
     super();
     this.#deps = deps;
     this.#clock = deps.clock ?? systemClock;
+    this.#trayAvailable = deps.trayAvailable ?? true;
     this.#filePath = join(deps.dataDir, 'desktop.json');
     this.#history = new AlarmHistory({ path: join(deps.dataDir, 'history.json') });
     this.#history.subscribe(() => this.emit('history', this.getHistory()));
@@ -88,7 +101,7 @@ export class DesktopController extends EventEmitter<DesktopEvents> {
       notifier: deps.notifier,
       settings: () => this.#notificationSettings(),
       clock: this.#clock,
-      onError: (error) => this.#log(`notification failed: ${String(error)}`),
+      onError: (error) => this.notificationFailed(error),
     });
     this.#server =
       deps.launchServer === undefined
@@ -145,8 +158,35 @@ export class DesktopController extends EventEmitter<DesktopEvents> {
       server: this.#file.serverUrl === null ? null : { url: this.#file.serverUrl, user: this.#user },
       pausedUntil,
       selfHosted: this.#selfHosted,
-      trayAvailable: this.#deps.trayAvailable ?? true,
+      trayAvailable: this.#trayAvailable,
+      notifications: this.#notifications,
     };
+  }
+
+  /** The tray host came or went (Linux: a panel started or stopped after us). */
+  setTrayAvailable(available: boolean): void {
+    if (available === this.#trayAvailable) return;
+    this.#trayAvailable = available;
+    this.#emitState();
+  }
+
+  /**
+   * A notification could not be shown (unsupported, refused by the OS, an unsigned macOS build):
+   * the alarm is in history, and the user is told in the windows and the tray instead of never.
+   */
+  notificationFailed(error: unknown): void {
+    const detail = notificationFailureText(error);
+    this.#log(`notification failed: ${detail}`);
+    if (!this.#notifications.ok && this.#notifications.detail === detail) return;
+    this.#notifications = { ok: false, detail };
+    this.#emitState();
+  }
+
+  /** A notification was shown: whatever blocked them before is gone. */
+  notificationShown(): void {
+    if (this.#notifications.ok) return;
+    this.#notifications = { ok: true, detail: null };
+    this.#emitState();
   }
 
   /** Verifies the token with the server, keeps it in the keychain, then connects. */
@@ -225,7 +265,7 @@ export class DesktopController extends EventEmitter<DesktopEvents> {
   }
 
   async #open(url: string | undefined): Promise<void> {
-    if (isWebUrl(url)) await this.#deps.openExternal(url);
+    if (isOpenableUrl(url)) await this.#deps.openExternal(url);
     else this.#deps.showHistory();
   }
 

@@ -16,6 +16,7 @@ const state = (over: Partial<UiState> = {}): UiState => ({
   pausedUntil: null,
   selfHosted: { enabled: false, status: 'off', url: null, detail: null },
   trayAvailable: true,
+  notifications: { ok: true, detail: null },
   ...over,
 });
 const ids = (items: TrayItem[]) =>

@@ -78,5 +78,11 @@ export function installFakeApi(seed: {
       record('regeneratePublishToken');
       return seed.publishExample;
     },
+    async showWindow(name: string) {
+      record('showWindow', name);
+    },
+    async quit() {
+      record('quit');
+    },
   };
 }
