@@ -5,8 +5,10 @@
 //   dist/server/embedded.js the self-hosted server for utilityProcess.fork: fastify & co. bundled in,
 //                           so the packaged app ships no server dependencies in node_modules
 //   dist/renderer/*.html    the windows (Vite, renderer/vite.config.ts)
-// Usage: node scripts/build-desktop.ts [--skip-renderer] [--start]
+// Usage: node scripts/build-desktop.ts [--skip-renderer] [--start | --dist [electron-builder args]]
 //   --start: then launch the app with Electron (`npm start`), or explain why Electron is missing.
+//   --dist:  then package it with electron-builder for this OS (`npm run dist`), signed ad hoc on
+//            macOS unless a signing certificate is configured.
 import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { builtinModules } from 'node:module';
@@ -114,6 +116,27 @@ export async function buildDesktop(options: BuildOptions = {}): Promise<{ outDir
   return { outDir };
 }
 
+/**
+ * electron-builder's signing arguments for a build on `platform`. macOS delivers no notifications
+ * for an unsigned app and Gatekeeper reports it "damaged", so a local build with no certificate
+ * (CSC_LINK / CSC_NAME, the release job's secrets) is signed ad hoc. Elsewhere: nothing to add.
+ */
+export function macSigningArgs(platform: NodeJS.Platform, env: NodeJS.ProcessEnv): string[] {
+  if (platform !== 'darwin') return [];
+  const certificate = (env.CSC_LINK ?? '') !== '' || (env.CSC_NAME ?? '') !== '';
+  if (certificate) return [];
+  // Ad hoc: no Team ID, so no notarization either (it would fail without a Developer ID).
+  return ['-c.mac.identity=-', '-c.mac.notarize=false'];
+}
+
+/** Runs electron-builder for this OS with the signing arguments, mirroring its exit. */
+function runElectronBuilder(extra: readonly string[]): void {
+  const cli = join(ROOT, 'node_modules/electron-builder/cli.js');
+  const args = [cli, '--publish', 'never', ...macSigningArgs(process.platform, process.env), ...extra];
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: 'inherit' });
+  child.on('exit', (code, signal) => process.exit(code ?? (signal === null ? 1 : 128)));
+}
+
 /** Runs `electron .` from the repository root and mirrors its exit; never triggers a download. */
 function startElectron(path: string): void {
   const env = { ...process.env };
@@ -148,4 +171,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { outDir } = await buildDesktop({ renderer: !process.argv.includes('--skip-renderer') });
   console.log(`build:desktop: ${outDir} ready in ${Date.now() - started} ms`);
   if (electron?.available === true) startElectron(electron.path);
+  if (process.argv.includes('--dist')) {
+    const separator = process.argv.indexOf('--');
+    runElectronBuilder(separator === -1 ? [] : process.argv.slice(separator + 1));
+  }
 }

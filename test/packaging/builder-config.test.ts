@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { BUNDLES } from '../../scripts/build-desktop.ts';
+import { BUNDLES, macSigningArgs } from '../../scripts/build-desktop.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const require = createRequire(import.meta.url);
@@ -31,7 +31,14 @@ interface BuilderConfig {
   asarUnpack: string[];
   linux: { target: Target[]; executableName?: string };
   deb: { depends: string[] };
-  mac: { target: Target[] };
+  mac: {
+    target: Target[];
+    hardenedRuntime?: boolean;
+    entitlements?: string;
+    entitlementsInherit?: string;
+    notarize?: boolean;
+    identity?: string | null;
+  };
   win: { target: Target[] };
 }
 
@@ -85,6 +92,27 @@ describe('electron-builder.yml', () => {
       .join('\n');
     expect(text).not.toMatch(/no-sandbox/);
     expect(JSON.stringify(raw)).not.toMatch(/no-sandbox|disable-setuid/);
+  });
+
+  it('signs on macOS: hardened runtime and entitlements for notarization, ad hoc when no certificate', () => {
+    expect(config.mac.hardenedRuntime).toBe(true);
+    expect(config.mac.notarize).toBe(true);
+    // No identity in the file: the release job's CSC_LINK picks the Developer ID.
+    expect(config.mac.identity).toBeUndefined();
+    for (const file of [config.mac.entitlements, config.mac.entitlementsInherit]) {
+      const plist = readFileSync(`${ROOT}${file}`, 'utf8');
+      expect(plist).toContain('<key>com.apple.security.cs.allow-jit</key>');
+      // Ad hoc + hardened runtime needs it, or the app is killed at launch.
+      expect(plist).toContain('<key>com.apple.security.cs.disable-library-validation</key>');
+    }
+    expect(macSigningArgs('darwin', {})).toEqual(['-c.mac.identity=-', '-c.mac.notarize=false']);
+    expect(macSigningArgs('darwin', { CSC_LINK: '' })).toEqual(['-c.mac.identity=-', '-c.mac.notarize=false']);
+    expect(macSigningArgs('darwin', { CSC_LINK: 'file:///Users/runner/cert.p12' })).toEqual([]);
+    expect(macSigningArgs('darwin', { CSC_NAME: 'Developer ID Application: Tocsin (ABCDE12345)' })).toEqual([]);
+    expect(macSigningArgs('linux', {})).toEqual([]);
+    expect(macSigningArgs('win32', {})).toEqual([]);
+    // What the ad hoc arguments set is valid configuration.
+    expect(validate({ ...config, mac: { ...config.mac, identity: '-', notarize: false } })).toBe(true);
   });
 
   it('unpacks keytar from the asar (native code cannot load from inside it)', () => {
