@@ -38,7 +38,13 @@ app.whenReady().then(async () => {
   const power = electronPowerEvents();
   const notifications: RecordedNotification[] = [];
   let controller: DesktopController;
-  let notifier: Notifier = new ElectronNotifier((toast) => void controller.openToast(toast));
+  let notifier: Notifier = new ElectronNotifier({
+    content: (toast) => controller.notificationContent(toast, process.platform),
+    onClick: (toast) => void controller.openToast(toast),
+    onButton: (toast, index) => void controller.pressNotificationButton(toast, index, process.platform),
+    onFailed: (error) => controller.notificationFailed(error),
+    onShown: () => controller.notificationShown(),
+  });
   if (e2e) notifier = recordingNotifier(notifier, notifications);
   controller = new DesktopController({
     dataDir: userData,

@@ -25,6 +25,11 @@ import type { Notifier } from '../notifier.ts';
 import type { NotificationSettings, Toast } from '../policy.ts';
 import type { PowerEvents } from '../power.ts';
 import type { FetchFunction } from '../stream.ts';
+import {
+  type NotificationContent,
+  notificationButtons,
+  notificationContent,
+} from './notification-content.ts';
 import { type LaunchServer, SelfHostedServer } from './self-hosted.ts';
 import { type DesktopFile, readDesktopFile, writeDesktopFile } from './settings-file.ts';
 import { connectionView, SELF_HOSTED_OFF, type SelfHostedView } from './ui-state.ts';
@@ -262,6 +267,42 @@ export class DesktopController extends EventEmitter<DesktopEvents> {
   /** A click on a notification. */
   async openToast(toast: Toast): Promise<void> {
     await this.#open(toast.kind === 'alarm' ? toast.url : undefined);
+  }
+
+  /** What the native notification for `toast` shows on `platform` (title, escaped body, buttons). */
+  notificationContent(toast: Toast, platform: NodeJS.Platform): NotificationContent {
+    return notificationContent(toast, this.#alarmFor(toast), platform);
+  }
+
+  /**
+   * A press on button `index` of a notification: `view` opens its link (http, https, mailto only),
+   * `http` sends the alarm's request (through the injected fetch: the system proxy in the app).
+   */
+  async pressNotificationButton(toast: Toast, index: number, platform: NodeJS.Platform): Promise<void> {
+    const button = notificationButtons(this.#alarmFor(toast), platform)[index];
+    if (button === undefined) return;
+    if (button.action === 'view') {
+      await this.#open(button.url);
+      return;
+    }
+    const fetchFn = this.#deps.fetch ?? fetch;
+    try {
+      const response = await fetchFn(button.url, {
+        method: button.method ?? 'POST',
+        ...(button.headers !== undefined && { headers: button.headers }),
+        ...(button.body !== undefined && { body: button.body }),
+      });
+      await response.body?.cancel();
+      if (!response.ok) this.#log(`action "${button.label}": ${button.url} answered ${response.status}`);
+    } catch (error) {
+      this.#log(`action "${button.label}": ${button.url} failed: ${String(error)}`);
+    }
+  }
+
+  #alarmFor(toast: Toast): Alarm | undefined {
+    if (toast.kind !== 'alarm') return undefined;
+    const id = toast.alarmIds[0];
+    return this.#history.list().find((e) => e.alarm.id === id)?.alarm;
   }
 
   async #open(url: string | undefined): Promise<void> {

@@ -60,6 +60,8 @@ export function trayTooltip(state: UiState, now: number): string {
 export function trayMenu(state: UiState, settings: DesktopSettings, now: number): TrayItem[] {
   const paused = state.pausedUntil !== null && state.pausedUntil > now;
   const items: TrayItem[] = [{ type: 'label', label: state.connection.text }];
+  if (!state.notifications.ok)
+    items.push({ type: 'label', label: 'Notifications are not shown (see the history window)' });
   if (state.server !== null) {
     const who = state.server.user === null ? '' : `${state.server.user} @ `;
     items.push({ type: 'label', label: `${who}${new URL(state.server.url).host}` });

@@ -129,4 +129,16 @@ describe('tray icon and tooltip', () => {
     expect(new Date(tomorrowMorning(NOW)).toString()).toBe(new Date(2026, 10, 26, 8, 0).toString());
     expect(pauseEnd('pause-tomorrow', NOW)).toBe(tomorrowMorning(NOW));
   });
+
+  it('says so when notifications cannot be shown', () => {
+    const items = trayMenu(
+      state({ notifications: { ok: false, detail: 'The app is not signed' } }),
+      DEFAULT_DESKTOP_SETTINGS,
+      NOW,
+    );
+    expect(ids(items).slice(0, 2)).toEqual([
+      '"Live"',
+      '"Notifications are not shown (see the history window)"',
+    ]);
+  });
 });
