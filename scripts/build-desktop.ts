@@ -42,7 +42,9 @@ export const BUNDLES: readonly BundleSpec[] = [
     output: 'main/index.js',
     format: 'esm',
     platform: 'node',
-    external: ['electron', 'keytar', ...NODE_BUILTINS],
+    // x11: dbus-next's lookup of a session bus from the X selection, reached only when no bus address
+    // is given; the tray-host check always passes one, so it stays an unresolved, never-called require.
+    external: ['electron', 'keytar', 'x11', ...NODE_BUILTINS],
   },
   {
     name: 'preload',

@@ -106,13 +106,33 @@ describe('electron-builder.yml', () => {
       expect(plist).toContain('<key>com.apple.security.cs.disable-library-validation</key>');
     }
     expect(macSigningArgs('darwin', {})).toEqual(['-c.mac.identity=-', '-c.mac.notarize=false']);
-    expect(macSigningArgs('darwin', { CSC_LINK: '' })).toEqual(['-c.mac.identity=-', '-c.mac.notarize=false']);
+    expect(macSigningArgs('darwin', { CSC_LINK: '' })).toEqual([
+      '-c.mac.identity=-',
+      '-c.mac.notarize=false',
+    ]);
     expect(macSigningArgs('darwin', { CSC_LINK: 'file:///Users/runner/cert.p12' })).toEqual([]);
-    expect(macSigningArgs('darwin', { CSC_NAME: 'Developer ID Application: Tocsin (ABCDE12345)' })).toEqual([]);
+    expect(macSigningArgs('darwin', { CSC_NAME: 'Developer ID Application: Tocsin (ABCDE12345)' })).toEqual(
+      [],
+    );
     expect(macSigningArgs('linux', {})).toEqual([]);
     expect(macSigningArgs('win32', {})).toEqual([]);
     // What the ad hoc arguments set is valid configuration.
     expect(validate({ ...config, mac: { ...config.mac, identity: '-', notarize: false } })).toBe(true);
+  });
+
+  it('flips the fuses: no run-as-node, NODE_OPTIONS or --inspect; asar only, with integrity; no file:// privileges', () => {
+    expect((raw as { electronFuses?: unknown }).electronFuses).toEqual({
+      runAsNode: false,
+      enableCookieEncryption: true,
+      enableNodeOptionsEnvironmentVariable: false,
+      enableNodeCliInspectArguments: false,
+      enableEmbeddedAsarIntegrityValidation: true,
+      onlyLoadAppFromAsar: true,
+      loadBrowserProcessSpecificV8Snapshot: false,
+      grantFileProtocolExtraPrivileges: false,
+    });
+    // The schema knows these names: a typo would not validate.
+    expect(validate({ ...config, electronFuses: { runAsNod: false } })).toBe(false);
   });
 
   it('unpacks keytar from the asar (native code cannot load from inside it)', () => {

@@ -51,6 +51,11 @@ const EXPECTED_IN_ASAR = [
   ]),
 ];
 
+/** @electron/fuses' marker before the fuse wire in Electron's binary. */
+const FUSE_SENTINEL = 'dL7pKGdnNz796PbbjQWNKmHXBZaB9tsX';
+/** Electron's own fuse defaults ('1' on, '0' off) in wire order (FuseV1Options). */
+const ELECTRON_DEFAULT_FUSES = '10110001';
+
 let work: string;
 let app: string;
 let dist: string;
@@ -274,9 +279,12 @@ describe.skipIf(process.platform !== 'linux')('electron-builder --linux dir (off
     // electronDist: a directory that stands in for the unzipped Electron build (no download).
     const stub = join(work, 'electron-stub');
     await mkdir(stub, { recursive: true });
+    // It carries a fuse wire as Electron's binary does (sentinel, version 1, 8 fuses at Electron's
+    // defaults), so electron-builder flips real fuses offline and the test reads what it wrote.
     await writeFile(
       join(stub, 'electron'),
-      '#!/bin/sh\necho "stub electron: packaging test only" >&2\nexit 1\n',
+      `#!/bin/sh\necho "stub electron: packaging test only" >&2\nexit 1\n# ${FUSE_SENTINEL}\x01\x08${ELECTRON_DEFAULT_FUSES}\n`,
+      'latin1',
     );
     await chmod(join(stub, 'electron'), 0o755);
     const out = join(work, 'release');
@@ -323,6 +331,31 @@ describe.skipIf(process.platform !== 'linux')('electron-builder --linux dir (off
       await readFile(join(ROOT, 'node_modules/keytar/build/Release/keytar.node')),
     );
     await stat(join(unpacked, 'resources/app.asar.unpacked/node_modules/keytar/lib/keytar.js'));
+  });
+
+  it('flips the fuses electron-builder.yml sets in the packaged executable', async () => {
+    const { getCurrentFuseWire, FuseV1Options } =
+      require('@electron/fuses') as typeof import('@electron/fuses');
+    const wire = await getCurrentFuseWire(join(unpacked, 'tocsin'));
+    const on = 49;
+    const off = 48;
+    expect({
+      runAsNode: wire[FuseV1Options.RunAsNode],
+      cookieEncryption: wire[FuseV1Options.EnableCookieEncryption],
+      nodeOptions: wire[FuseV1Options.EnableNodeOptionsEnvironmentVariable],
+      inspect: wire[FuseV1Options.EnableNodeCliInspectArguments],
+      asarIntegrity: wire[FuseV1Options.EnableEmbeddedAsarIntegrityValidation],
+      onlyAsar: wire[FuseV1Options.OnlyLoadAppFromAsar],
+      fileProtocol: wire[FuseV1Options.GrantFileProtocolExtraPrivileges],
+    }).toEqual({
+      runAsNode: off,
+      cookieEncryption: on,
+      nodeOptions: off,
+      inspect: off,
+      asarIntegrity: on,
+      onlyAsar: on,
+      fileProtocol: off,
+    });
   });
 
   it('renames the Electron executable and keeps main consistent with the build', async () => {
