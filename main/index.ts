@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, protocol, shell } from 'electron';
 import { APP_SCHEME, serveAppFile } from '../client/desktop/app-scheme.ts';
+import { startedAtLogin } from '../client/desktop/autostart.ts';
 import { DesktopController } from '../client/desktop/controller.ts';
 import { type TrayPolicy, trayPolicy, watchTrayHost } from '../client/desktop/tray-host.ts';
 import { IpcEvent } from '../client/desktop-api.ts';
@@ -58,14 +59,26 @@ app.whenReady().then(async () => {
   });
   const quit = () => void controller.stop().finally(() => app.exit(0));
   const onTrayAction = trayActions({ controller, windows, quit });
+  const loginStart = startedAtLogin({
+    argv: process.argv,
+    wasOpenedAtLogin: process.platform === 'darwin' && app.getLoginItemSettings().wasOpenedAtLogin,
+  });
   // Linux: is there a panel that hosts StatusNotifier items? Elsewhere the tray always shows.
-  let policy: TrayPolicy = trayPolicy({ platform: process.platform, hostPresent: null, argv: process.argv });
+  let policy: TrayPolicy = trayPolicy({
+    platform: process.platform,
+    hostPresent: null,
+    startedAtLogin: loginStart,
+  });
   const hostWatch =
     process.platform === 'linux'
       ? await watchTrayHost({
           address: process.env.DBUS_SESSION_BUS_ADDRESS,
           onChange: (present) => {
-            policy = trayPolicy({ platform: process.platform, hostPresent: present, argv: process.argv });
+            policy = trayPolicy({
+              platform: process.platform,
+              hostPresent: present,
+              startedAtLogin: loginStart,
+            });
             controller.setTrayAvailable(policy.trayAvailable);
           },
         })
@@ -73,7 +86,7 @@ app.whenReady().then(async () => {
   policy = trayPolicy({
     platform: process.platform,
     hostPresent: hostWatch?.present ?? null,
-    argv: process.argv,
+    startedAtLogin: loginStart,
   });
   controller.setTrayAvailable(policy.trayAvailable);
   // Without a tray nothing could bring a window back: closing the last one quits.

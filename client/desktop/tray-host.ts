@@ -54,13 +54,14 @@ export function trayPolicy(input: {
   platform: NodeJS.Platform;
   /** Linux only: the answer of hasStatusNotifierHost (null: no session bus at all). */
   hostPresent: boolean | null;
-  argv: readonly string[];
+  /** This run was started at login (see autostart.ts startedAtLogin). */
+  startedAtLogin: boolean;
 }): TrayPolicy {
   // macOS always has its menu bar, Windows its notification area.
   const trayAvailable = input.platform !== 'linux' || input.hostPresent === true;
   return {
     trayAvailable,
-    startHidden: trayAvailable && input.argv.includes('--hidden'),
+    startHidden: trayAvailable && input.startedAtLogin,
     quitWhenAllWindowsClosed: !trayAvailable,
   };
 }

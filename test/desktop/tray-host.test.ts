@@ -46,7 +46,7 @@ async function ownWatcher(address: string, hostRegistered: boolean): Promise<Mes
 describe('trayPolicy', () => {
   it('trusts the tray on macOS and Windows, honouring --hidden', () => {
     for (const platform of ['darwin', 'win32'] as const) {
-      expect(trayPolicy({ platform, hostPresent: null, argv: ['Tocsin.exe', '--hidden'] })).toEqual({
+      expect(trayPolicy({ platform, hostPresent: null, startedAtLogin: true })).toEqual({
         trayAvailable: true,
         startHidden: true,
         quitWhenAllWindowsClosed: false,
@@ -56,18 +56,16 @@ describe('trayPolicy', () => {
 
   it('on Linux without a StatusNotifier host: ignores --hidden and quits with the last window', () => {
     for (const hostPresent of [false, null]) {
-      expect(
-        trayPolicy({ platform: 'linux', hostPresent, argv: ['/opt/Tocsin/tocsin', '--hidden'] }),
-      ).toEqual({
+      expect(trayPolicy({ platform: 'linux', hostPresent, startedAtLogin: true })).toEqual({
         trayAvailable: false,
         startHidden: false,
         quitWhenAllWindowsClosed: true,
       });
     }
-    expect(
-      trayPolicy({ platform: 'linux', hostPresent: true, argv: ['tocsin', '--hidden'] }).startHidden,
-    ).toBe(true);
-    expect(trayPolicy({ platform: 'linux', hostPresent: true, argv: ['tocsin'] }).startHidden).toBe(false);
+    expect(trayPolicy({ platform: 'linux', hostPresent: true, startedAtLogin: true }).startHidden).toBe(true);
+    expect(trayPolicy({ platform: 'linux', hostPresent: true, startedAtLogin: false }).startHidden).toBe(
+      false,
+    );
   });
 });
 
