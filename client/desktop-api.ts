@@ -57,7 +57,15 @@ export const DesktopSettings = z.object({
   }),
 });
 export type DesktopSettings = z.infer<typeof DesktopSettings>;
-export const SettingsPatch = DesktopSettings.partial().strict();
+/**
+ * A change to some settings. `selfHosted` is itself partial and merged field by field, so a window
+ * holding an older copy changes only what the user touched there (never a toggle made in the tray).
+ */
+export const SettingsPatch = DesktopSettings.extend({
+  selfHosted: DesktopSettings.shape.selfHosted.partial().strict(),
+})
+  .partial()
+  .strict();
 export type SettingsPatch = z.infer<typeof SettingsPatch>;
 
 export const DEFAULT_DESKTOP_SETTINGS: DesktopSettings = {
@@ -108,6 +116,8 @@ export interface DesktopApi {
   openAlarm(id: string): Promise<void>;
   getSettings(): Promise<DesktopSettings>;
   updateSettings(patch: SettingsPatch): Promise<DesktopSettings>;
+  /** Settings changed anywhere (the tray, another window). */
+  onSettings(listener: (settings: DesktopSettings) => void): () => void;
   pause(until: number | null): Promise<void>;
   /** Self-hosted mode: the local server's publish example (null when not running). */
   getPublishExample(): Promise<PublishExample | null>;

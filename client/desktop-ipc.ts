@@ -21,4 +21,5 @@ export const IpcChannel = {
 export const IpcEvent = {
   state: 'tocsin:state',
   history: 'tocsin:history',
+  settings: 'tocsin:settings',
 } as const;

@@ -102,6 +102,7 @@ app.whenReady().then(async () => {
     quit,
   });
   controller.on('history', (entries) => windows.broadcast(IpcEvent.history, entries));
+  controller.on('settings', (settings) => windows.broadcast(IpcEvent.settings, settings));
   await controller.start();
   let startAtLogin = controller.getSettings().startAtLogin;
   const onState = () => {

@@ -56,6 +56,7 @@ export interface DesktopDeps {
 export interface DesktopEvents {
   state: [state: UiState];
   history: [entries: UiHistoryEntry[]];
+  settings: [settings: DesktopSettings];
 }
 
 /** One sentence for the user about why notifications are not shown. */
@@ -316,8 +317,14 @@ export class DesktopController extends EventEmitter<DesktopEvents> {
 
   async updateSettings(patch: SettingsPatch): Promise<DesktopSettings> {
     const before = this.#file.settings.selfHosted;
-    const settings = DesktopSettingsSchema.parse({ ...this.#file.settings, ...patch });
+    const current = this.#file.settings;
+    const settings = DesktopSettingsSchema.parse({
+      ...current,
+      ...patch,
+      selfHosted: { ...current.selfHosted, ...patch.selfHosted },
+    });
     await this.#saveFile({ ...this.#file, settings });
+    this.emit('settings', settings);
     const after = settings.selfHosted;
     if (before.enabled !== after.enabled || before.port !== after.port || before.lan !== after.lan)
       this.#applySelfHosted();

@@ -209,7 +209,14 @@ describe('desktop controller: alarms', () => {
   it('persists settings and validates them', async () => {
     const dataDir = await tmp();
     const h = await desktop(dataDir);
+    const announced: unknown[] = [];
+    h.controller.on('settings', (s) => announced.push(s.selfHosted));
     expect((await h.controller.updateSettings({ maxToasts: 7 })).maxToasts).toBe(7);
+    // A tray toggle, then a window's port change: each patch changes only its own field.
+    await h.controller.updateSettings({ selfHosted: { lan: true } });
+    await h.controller.updateSettings({ selfHosted: { port: 9191 } });
+    expect(h.controller.getSettings().selfHosted).toMatchObject({ lan: true, port: 9191 });
+    expect(announced).toHaveLength(3);
     await expect(h.controller.updateSettings({ minPriority: 9 })).rejects.toThrow();
     await h.controller.stop();
     const again = await desktop(dataDir);

@@ -254,9 +254,20 @@ describe.skipIf(skip !== null)('the windows in Chromium (preload API provided by
     await expect.poll(async () => (await updates()).length).toBe(3);
     expect(await updates()).toEqual([
       { urgentPiercesPause: false },
-      { selfHosted: { enabled: true, port: 8080, lan: true } },
+      { selfHosted: { lan: true } },
       { minPriority: 3 },
     ]);
+    // The tray turns the local server off while the window is open: the window follows, and its
+    // next change sends only what the user touched, never the stale `enabled: true`.
+    await tab.evaluate(
+      (next) => (globalThis as unknown as { __emitSettings: (s: unknown) => void }).__emitSettings(next),
+      { ...settings, selfHosted: { ...settings.selfHosted, enabled: false } },
+    );
+    await expect.poll(() => tab.isChecked('#self-hosted')).toBe(false);
+    await tab.fill('#port', '9090');
+    await tab.press('#port', 'Tab');
+    await expect.poll(async () => (await updates()).length).toBe(4);
+    expect((await updates())[3]).toEqual({ selfHosted: { port: 9090 } });
     const pauses = (await calls(tab)).filter((c) => c.method === 'pause').map((c) => c.args[0]);
     expect(pauses).toHaveLength(2);
     expect(pauses[0]).toBeGreaterThan(Date.now() + 59 * 60_000);
