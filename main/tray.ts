@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { Menu, type MenuItemConstructorOptions, nativeImage, Tray } from 'electron';
 import {
+  sameTrayView,
   type TrayAction,
   type TrayItem,
-  trayIcon,
-  trayMenu,
-  trayTooltip,
+  type TrayView,
+  trayView,
 } from '../client/desktop/tray-menu.ts';
 import type { DesktopSettings, UiState } from '../client/desktop-api.ts';
 
@@ -14,7 +14,7 @@ export class AppTray {
   readonly #tray: Tray;
   readonly #iconDir: string;
   readonly #onAction: (action: TrayAction) => void;
-  #items: TrayItem[] = [];
+  #shown: TrayView | null = null;
 
   constructor(iconDir: string, onAction: (action: TrayAction) => void) {
     this.#iconDir = iconDir;
@@ -24,10 +24,10 @@ export class AppTray {
 
   /** The menu as last rendered, for tests and accessibility checks. */
   get items(): readonly TrayItem[] {
-    return this.#items;
+    return this.#shown?.items ?? [];
   }
 
-  #icon(name: ReturnType<typeof trayIcon>): Electron.NativeImage {
+  #icon(name: TrayView['icon']): Electron.NativeImage {
     // macOS wants monochrome template images that follow the menu bar's appearance.
     const file = process.platform === 'darwin' ? `tray-${name}Template.png` : `tray-${name}.png`;
     const image = nativeImage.createFromPath(join(this.#iconDir, file));
@@ -35,12 +35,16 @@ export class AppTray {
     return image;
   }
 
+  /** Applies the view for this state; only the parts that changed are touched. */
   update(state: UiState, settings: DesktopSettings): void {
-    const now = Date.now();
-    this.#items = trayMenu(state, settings, now);
-    this.#tray.setImage(this.#icon(trayIcon(state, now)));
-    this.#tray.setToolTip(trayTooltip(state, now));
-    this.#tray.setContextMenu(Menu.buildFromTemplate(this.#items.map((item) => this.#toElectron(item))));
+    const next = trayView(state, settings, Date.now());
+    const shown = this.#shown;
+    if (sameTrayView(shown, next)) return;
+    if (shown?.icon !== next.icon) this.#tray.setImage(this.#icon(next.icon));
+    if (shown?.tooltip !== next.tooltip) this.#tray.setToolTip(next.tooltip);
+    if (shown === null || JSON.stringify(shown.items) !== JSON.stringify(next.items))
+      this.#tray.setContextMenu(Menu.buildFromTemplate(next.items.map((item) => this.#toElectron(item))));
+    this.#shown = next;
   }
 
   #toElectron(item: TrayItem): MenuItemConstructorOptions {

@@ -4,7 +4,7 @@ import type { Alarm } from '../../protocol/index.ts';
 import { isOpenableUrl } from '../../protocol/web-url.ts';
 import { Agent, type GapNotice } from '../agent.ts';
 import { ApiError, TocsinApi } from '../api.ts';
-import type { Clock } from '../clock.ts';
+import type { Clock, TimerHandle } from '../clock.ts';
 import { systemClock } from '../clock.ts';
 import { parseAgentConfig, serverOrigin } from '../config.ts';
 import { CredentialError, type CredentialStore } from '../credentials.ts';
@@ -93,6 +93,7 @@ export class DesktopController extends EventEmitter<DesktopEvents> {
   #publishToken: string | null = null;
   #localUrl: string | null = null;
   #trayAvailable: boolean;
+  #pauseTimer: TimerHandle | undefined;
   #notifications: UiState['notifications'] = { ok: true, detail: null };
 
   constructor(deps: DesktopDeps) {
@@ -134,6 +135,7 @@ export class DesktopController extends EventEmitter<DesktopEvents> {
       });
     }
     this.#applySelfHosted();
+    this.#schedulePauseEnd();
     if (!(await this.#history.load()))
       this.#log('the history file was damaged; starting with an empty history');
     if (file.serverUrl !== null) {
@@ -147,6 +149,8 @@ export class DesktopController extends EventEmitter<DesktopEvents> {
   }
 
   async stop(): Promise<void> {
+    if (this.#pauseTimer !== undefined) this.#clock.clearTimeout(this.#pauseTimer);
+    this.#pauseTimer = undefined;
     this.#server?.stop();
     await this.#disconnect();
     await this.#dispatcher.flush();
@@ -415,7 +419,24 @@ export class DesktopController extends EventEmitter<DesktopEvents> {
 
   async pause(until: number | null): Promise<void> {
     await this.#saveFile({ ...this.#file, pausedUntil: until });
+    this.#schedulePauseEnd();
     this.#emitState();
+  }
+
+  /** A pause that ends is a state change too: the tray and windows stop saying "paused". */
+  #schedulePauseEnd(): void {
+    if (this.#pauseTimer !== undefined) this.#clock.clearTimeout(this.#pauseTimer);
+    this.#pauseTimer = undefined;
+    const until = this.#file.pausedUntil;
+    const now = this.#clock.now();
+    if (until === null || until <= now) return;
+    // Timers cap near 24.8 days; a longer pause re-arms when this one fires.
+    const delay = Math.min(until - now, 2 ** 31 - 1);
+    this.#pauseTimer = this.#clock.setTimeout(() => {
+      this.#pauseTimer = undefined;
+      if (this.#clock.now() >= until) this.#emitState();
+      else this.#schedulePauseEnd();
+    }, delay);
   }
 
   /** The self-hosted server's status, shown in the tray and the settings window. */

@@ -107,3 +107,26 @@ export function trayMenu(state: UiState, settings: DesktopSettings, now: number)
   items.push({ type: 'action', id: 'quit', label: 'Quit Tocsin', enabled: true });
   return items;
 }
+
+/** Everything the tray shows; main/ applies it only when it differs from what is shown. */
+export interface TrayView {
+  readonly icon: TrayIcon;
+  readonly tooltip: string;
+  readonly items: readonly TrayItem[];
+}
+
+export function trayView(state: UiState, settings: DesktopSettings, now: number): TrayView {
+  return {
+    icon: trayIcon(state, now),
+    tooltip: trayTooltip(state, now),
+    items: trayMenu(state, settings, now),
+  };
+}
+
+/**
+ * Whether two views look the same. Rebuilding the menu on every state event makes an open menu
+ * flicker or close on Linux; it is rebuilt only when something in it changed.
+ */
+export function sameTrayView(a: TrayView | null, b: TrayView): boolean {
+  return a !== null && JSON.stringify(a) === JSON.stringify(b);
+}

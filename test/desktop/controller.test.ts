@@ -5,8 +5,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CredentialError, type CredentialStore, MemoryCredentialStore } from '../../client/credentials.ts';
 import { DesktopController, type DesktopDeps } from '../../client/desktop/controller.ts';
 import type { ServerChild } from '../../client/desktop/self-hosted.ts';
+import { trayIcon } from '../../client/desktop/tray-menu.ts';
 import type { SelfHostedView } from '../../client/desktop/ui-state.ts';
 import { MemoryNotifier } from '../../client/notifier.ts';
+import { ManualClock } from '../helpers/client-clock.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { forkServer } from './fork-server.ts';
 
@@ -204,6 +206,30 @@ describe('desktop controller: alarms', () => {
     });
     expect(h.opened).toEqual([]);
     expect(h.historyShown).toBe(3);
+  });
+
+  it('announces the end of a pause, so the tray stops showing "paused"', async () => {
+    const clock = new ManualClock(new Date(2026, 10, 30, 22, 0).getTime());
+    const h = await desktop(await tmp(), { clock });
+    // Signed in (a server set), so the icon shows the pause rather than "sign in".
+    const icons: string[] = [];
+    h.controller.on('state', (s) =>
+      icons.push(trayIcon({ ...s, server: { url: 'https://alarms.example.com', user: 'a' } }, clock.now())),
+    );
+    await h.controller.pause(clock.now() + 3_600_000);
+    expect(h.controller.getState().pausedUntil).toBe(clock.now() + 3_600_000);
+    expect(icons.at(-1)).toBe('paused');
+    const before = icons.length;
+    clock.advance(3_600_000);
+    expect(icons.length).toBe(before + 1);
+    expect(h.controller.getState().pausedUntil).toBeNull();
+    expect(icons.at(-1)).not.toBe('paused');
+    // Resuming by hand cancels the timer: nothing fires later.
+    await h.controller.pause(clock.now() + 60_000);
+    await h.controller.pause(null);
+    const after = icons.length;
+    clock.advance(120_000);
+    expect(icons.length).toBe(after);
   });
 
   it('persists settings and validates them', async () => {

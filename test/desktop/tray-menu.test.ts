@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
   pauseEnd,
+  sameTrayView,
   type TrayItem,
   tomorrowMorning,
   trayIcon,
   trayMenu,
   trayTooltip,
+  trayView,
 } from '../../client/desktop/tray-menu.ts';
 import { DEFAULT_DESKTOP_SETTINGS, type UiState } from '../../client/desktop-api.ts';
 
@@ -140,5 +142,16 @@ describe('tray icon and tooltip', () => {
       '"Live"',
       '"Notifications are not shown (see the history window)"',
     ]);
+  });
+
+  it('is rebuilt only when something shown changes', () => {
+    const shown = trayView(state(), DEFAULT_DESKTOP_SETTINGS, NOW);
+    expect(sameTrayView(null, shown)).toBe(false);
+    // Another state event with the same content (the agent re-emits on every heartbeat, say).
+    expect(sameTrayView(shown, trayView(state(), DEFAULT_DESKTOP_SETTINGS, NOW + 1_000))).toBe(true);
+    const reconnecting = state({ connection: { status: 'reconnecting', text: 'Reconnecting in 4 s' } });
+    expect(sameTrayView(shown, trayView(reconnecting, DEFAULT_DESKTOP_SETTINGS, NOW))).toBe(false);
+    const toggled = { ...DEFAULT_DESKTOP_SETTINGS, startAtLogin: true };
+    expect(sameTrayView(shown, trayView(state(), toggled, NOW))).toBe(false);
   });
 });
