@@ -13,10 +13,12 @@ const TITLES: Record<Page, string> = {
 /** One window per page, reused; sandboxed, isolated, no Node, no navigation away, no popups. */
 export class Windows {
   readonly #preload: string;
+  readonly #onSessionEnd: () => void;
   readonly #open = new Map<Page, BrowserWindow>();
 
-  constructor(paths: { preload: string }) {
+  constructor(paths: { preload: string; onSessionEnd: () => void }) {
     this.#preload = paths.preload;
+    this.#onSessionEnd = paths.onSessionEnd;
     // The windows need no camera, microphone, geolocation, notifications-from-pages...: deny all.
     session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
     session.defaultSession.setPermissionCheckHandler(() => false);
@@ -63,7 +65,12 @@ export class Windows {
       if (isOpenableUrl(url)) void shell.openExternal(url);
       return { action: 'deny' };
     });
-    win.once('ready-to-show', () => win.show());
+    win.once('ready-to-show', () => {
+      win.show();
+      // Opened from the tray while another app is in front: come forward (macOS, Windows).
+      win.focus();
+    });
+    win.on('session-end', () => this.#onSessionEnd());
     win.on('closed', () => this.#open.delete(page));
     void win.loadURL(appPageUrl(page));
     this.#open.set(page, win);
