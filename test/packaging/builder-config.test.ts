@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { APP_ID, appUserModelId, PRODUCT_NAME } from '../../client/desktop/app-identity.ts';
 import { BUNDLES, macSigningArgs } from '../../scripts/build-desktop.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -46,7 +47,11 @@ const schema: unknown = JSON.parse(readFileSync(require.resolve('app-builder-lib
 const validate = new Ajv({ strict: false, allErrors: true }).compile(schema);
 const raw = yaml.load(readFileSync(`${ROOT}electron-builder.yml`, 'utf8'));
 const config = raw as BuilderConfig;
-const pkg = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { main?: string; type?: string };
+const pkg = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as {
+  main?: string;
+  type?: string;
+  productName?: string;
+};
 const targets = (list: Target[]) => list.map((t) => (typeof t === 'string' ? t : t.target));
 const bundle = (name: string) => {
   const spec = BUNDLES.find((b) => b.name === name);
@@ -74,6 +79,19 @@ describe('electron-builder.yml', () => {
     expect(targets(config.linux.target)).toEqual(['deb']);
     expect(targets(config.mac.target)).toContain('dmg');
     expect(targets(config.win.target)).toContain('nsis');
+  });
+
+  it('uses one identity everywhere: appId = AppUserModelID, productName in package.json too', () => {
+    expect(config.appId).toBe(APP_ID);
+    expect(config.productName).toBe(PRODUCT_NAME);
+    // app.getName() (and so the userData folder) reads package.json: "Tocsin" in dev and packaged.
+    expect(pkg.productName).toBe(PRODUCT_NAME);
+    expect(appUserModelId(true, 'C:\\Users\\RUNNER~1\\AppData\\Local\\Programs\\Tocsin\\Tocsin.exe')).toBe(
+      APP_ID,
+    );
+    expect(appUserModelId(false, 'C:\\src\\tocsin\\node_modules\\electron\\dist\\electron.exe')).toBe(
+      'C:\\src\\tocsin\\node_modules\\electron\\dist\\electron.exe',
+    );
   });
 
   it('declares the Secret Service for the deb: libsecret and a keyring daemon', () => {
