@@ -25,6 +25,7 @@ import type { Notifier } from '../notifier.ts';
 import type { NotificationSettings, Toast } from '../policy.ts';
 import type { PowerEvents } from '../power.ts';
 import type { FetchFunction } from '../stream.ts';
+import { choosePort } from './free-port.ts';
 import {
   type NotificationContent,
   notificationButtons,
@@ -94,6 +95,11 @@ export class DesktopController extends EventEmitter<DesktopEvents> {
   #localUrl: string | null = null;
   #trayAvailable: boolean;
   #pauseTimer: TimerHandle | undefined;
+  /** Why the local server runs on another port than the one saved before (shown while running). */
+  #portMoved: string | null = null;
+  readonly #ownLocalUrls = new Set<string>();
+  /** Serialises (re)starts of the local server: each one probes the port first. */
+  #applying: Promise<void> = Promise.resolve();
   #notifications: UiState['notifications'] = { ok: true, detail: null };
 
   constructor(deps: DesktopDeps) {
@@ -134,7 +140,7 @@ export class DesktopController extends EventEmitter<DesktopEvents> {
         settings: { ...file.settings, selfHosted: { ...file.settings.selfHosted, enabled: true } },
       });
     }
-    this.#applySelfHosted();
+    await this.#applySelfHosted();
     this.#schedulePauseEnd();
     if (!(await this.#history.load()))
       this.#log('the history file was damaged; starting with an empty history');
@@ -167,7 +173,10 @@ export class DesktopController extends EventEmitter<DesktopEvents> {
           : connectionView(this.#agent.state, now),
       server: this.#file.serverUrl === null ? null : { url: this.#file.serverUrl, user: this.#user },
       pausedUntil,
-      selfHosted: this.#selfHosted,
+      selfHosted:
+        this.#portMoved !== null && this.#selfHosted.status === 'running' && this.#selfHosted.detail === null
+          ? { ...this.#selfHosted, detail: this.#portMoved }
+          : this.#selfHosted,
       trayAvailable: this.#trayAvailable,
       notifications: this.#notifications,
     };
@@ -331,7 +340,7 @@ export class DesktopController extends EventEmitter<DesktopEvents> {
     this.emit('settings', settings);
     const after = settings.selfHosted;
     if (before.enabled !== after.enabled || before.port !== after.port || before.lan !== after.lan)
-      this.#applySelfHosted();
+      await this.#applySelfHosted();
     this.#emitState();
     return settings;
   }
@@ -363,30 +372,49 @@ export class DesktopController extends EventEmitter<DesktopEvents> {
     return this.getPublishExample();
   }
 
-  #applySelfHosted(): void {
+  #applySelfHosted(): Promise<void> {
+    this.#applying = this.#applying
+      .then(() => this.#applySelfHostedNow())
+      .catch((error: unknown) => {
+        this.#log(`local server: ${String(error)}`);
+      });
+    return this.#applying;
+  }
+
+  async #applySelfHostedNow(): Promise<void> {
     const server = this.#server;
     if (server === null) return;
-    const { enabled, port, lan } = this.#file.settings.selfHosted;
+    const { enabled, port: saved, lan } = this.#file.settings.selfHosted;
     if (!enabled) {
       server.stop();
       this.#localUrl = null;
       this.#publishToken = null;
+      this.#portMoved = null;
       return;
     }
     // Bound to loopback unless the user opted into the LAN.
-    server.start({
-      host: lan ? '0.0.0.0' : '127.0.0.1',
-      port,
-      dataDir: join(this.#deps.dataDir, 'server'),
-      user: LOCAL_USER,
-    });
+    const host = lan ? '0.0.0.0' : '127.0.0.1';
+    server.stop();
+    const { port, moved } = await choosePort(host, saved);
+    this.#portMoved = moved;
+    if (moved !== null) {
+      this.#log(`local server: ${moved}`);
+      // Remembered, so the next start (and the scripts the user wrote) keep the same address.
+      const settings = { ...this.#file.settings, selfHosted: { ...this.#file.settings.selfHosted, port } };
+      await this.#saveFile({ ...this.#file, settings });
+      this.emit('settings', settings);
+    }
+    server.start({ host, port, dataDir: join(this.#deps.dataDir, 'server'), user: LOCAL_USER });
   }
 
   /** The local server is up: point the agent at it unless the user chose another server. */
   async #onLocalServer(listening: string): Promise<void> {
     const url = `http://127.0.0.1:${new URL(listening).port}`;
     this.#localUrl = url;
-    if (this.#file.serverUrl !== null && this.#file.serverUrl !== url) {
+    // A server URL this run's local server had before (its port moved) is still "ours": follow it.
+    const wasOurs = this.#file.serverUrl !== null && this.#ownLocalUrls.has(this.#file.serverUrl);
+    this.#ownLocalUrls.add(url);
+    if (this.#file.serverUrl !== null && this.#file.serverUrl !== url && !wasOurs) {
       this.#server?.request({ type: 'regenerate-publish-token' });
       return;
     }

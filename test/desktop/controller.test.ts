@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -309,5 +310,29 @@ describe('desktop controller: self-hosted mode', () => {
 
     await h.controller.updateSettings({ selfHosted: { enabled: false, port, lan: false } });
     expect(h.controller.getState().selfHosted.status).toBe('off');
+  }, 40_000);
+
+  it('moves off a port another program holds, says so, and remembers the new port', async () => {
+    const blocker = createNetServer();
+    await new Promise<void>((r) => blocker.listen({ host: '127.0.0.1', port: 0, exclusive: true }, r));
+    cleanups.push(() => new Promise((r) => blocker.close(r)));
+    const taken = (blocker.address() as AddressInfo).port;
+    const dataDir = await tmp();
+    const h = await desktop(dataDir, { launchServer: forkServer([]) });
+    await h.controller.updateSettings({ selfHosted: { port: taken } });
+    await live(h);
+    const moved = h.controller.getSettings().selfHosted.port;
+    expect(moved).not.toBe(taken);
+    expect(h.controller.getState().server?.url).toBe(`http://127.0.0.1:${moved}`);
+    expect(h.controller.getState().selfHosted).toMatchObject({ status: 'running' });
+    expect(h.controller.getState().selfHosted.detail).toBe(
+      `port ${taken} is in use by another program; using port ${moved} instead (saved)`,
+    );
+    await h.controller.stop();
+    // The next start keeps the remembered port (free now), with nothing to explain.
+    const again = await desktop(dataDir, { launchServer: forkServer([]) });
+    await live(again);
+    expect(again.controller.getState().server?.url).toBe(`http://127.0.0.1:${moved}`);
+    expect(again.controller.getState().selfHosted.detail).toBeNull();
   }, 40_000);
 });
