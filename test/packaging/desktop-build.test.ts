@@ -31,6 +31,7 @@ import { IpcChannel } from '../../client/desktop-api.ts';
 import type { EmbeddedMessage } from '../../protocol/index.ts';
 import { BUNDLES, type BundleSpec, buildDesktop } from '../../scripts/build-desktop.ts';
 import { TRAY_STATES } from '../../scripts/make-icons.ts';
+import { configuredFuses, packagedFuses } from './fuses.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const require = createRequire(import.meta.url);
@@ -334,27 +335,14 @@ describe.skipIf(process.platform !== 'linux')('electron-builder --linux dir (off
   });
 
   it('flips the fuses electron-builder.yml sets in the packaged executable', async () => {
-    const { getCurrentFuseWire, FuseV1Options } =
-      require('@electron/fuses') as typeof import('@electron/fuses');
-    const wire = await getCurrentFuseWire(join(unpacked, 'tocsin'));
-    const on = 49;
-    const off = 48;
-    expect({
-      runAsNode: wire[FuseV1Options.RunAsNode],
-      cookieEncryption: wire[FuseV1Options.EnableCookieEncryption],
-      nodeOptions: wire[FuseV1Options.EnableNodeOptionsEnvironmentVariable],
-      inspect: wire[FuseV1Options.EnableNodeCliInspectArguments],
-      asarIntegrity: wire[FuseV1Options.EnableEmbeddedAsarIntegrityValidation],
-      onlyAsar: wire[FuseV1Options.OnlyLoadAppFromAsar],
-      fileProtocol: wire[FuseV1Options.GrantFileProtocolExtraPrivileges],
-    }).toEqual({
-      runAsNode: off,
-      cookieEncryption: on,
-      nodeOptions: off,
-      inspect: off,
-      asarIntegrity: on,
-      onlyAsar: on,
-      fileProtocol: off,
+    const actual = await packagedFuses(join(unpacked, 'tocsin'));
+    expect(actual).toEqual(configuredFuses());
+    expect(actual).toMatchObject({
+      runAsNode: false,
+      enableNodeOptionsEnvironmentVariable: false,
+      enableNodeCliInspectArguments: false,
+      onlyLoadAppFromAsar: true,
+      grantFileProtocolExtraPrivileges: false,
     });
   });
 
