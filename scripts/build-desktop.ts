@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type InputOptions, type OutputOptions, rolldown } from 'rolldown';
 import { build as viteBuild } from 'vite';
-import { findElectron, INSTALL_HINT } from './electron-binary.ts';
+import { ensureElectron, INSTALL_HINT } from './electron-binary.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -160,8 +160,9 @@ function startElectron(path: string): void {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const start = process.argv.includes('--start');
-  // Fail before building: a missing binary is the one thing a build cannot fix.
-  const electron = start ? findElectron() : undefined;
+  // Before building: fetch Electron's binary if it is missing (electron 45 no longer installs it with
+  // npm ci), and fail early where that is impossible: a missing binary is what a build cannot fix.
+  const electron = start ? await ensureElectron() : undefined;
   if (electron !== undefined && !electron.available) {
     console.error(`npm start: cannot launch the desktop app. ${electron.reason}\n${INSTALL_HINT}`);
     console.error(
