@@ -20,6 +20,8 @@ export class AppTray {
     this.#iconDir = iconDir;
     this.#onAction = onAction;
     this.#tray = new Tray(this.#icon('offline'));
+    // Windows users left-click a tray icon to open the app (the menu is on right-click there).
+    if (process.platform === 'win32') this.#tray.on('click', () => this.#onAction('open-history'));
   }
 
   /** The menu as last rendered, for tests and accessibility checks. */

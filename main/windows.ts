@@ -1,4 +1,4 @@
-import { BrowserWindow, type IpcMainInvokeEvent, session, shell } from 'electron';
+import { app, BrowserWindow, type IpcMainInvokeEvent, session, shell } from 'electron';
 import { appPageUrl, isAppPageUrl } from '../client/desktop/app-scheme.ts';
 import { isOpenableUrl } from '../protocol/web-url.ts';
 
@@ -39,7 +39,10 @@ export class Windows {
 
   show(page: Page): BrowserWindow {
     const existing = this.#open.get(page);
+    // A tray app is rarely the active one: come to the front instead of opening behind (macOS).
+    if (process.platform === 'darwin') app.focus({ steal: true });
     if (existing !== undefined && !existing.isDestroyed()) {
+      if (existing.isMinimized()) existing.restore();
       existing.show();
       existing.focus();
       return existing;

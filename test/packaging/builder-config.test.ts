@@ -39,6 +39,7 @@ interface BuilderConfig {
     entitlementsInherit?: string;
     notarize?: boolean;
     identity?: string | null;
+    extendInfo?: Record<string, unknown>;
   };
   win: { target: Target[] };
 }
@@ -114,6 +115,8 @@ describe('electron-builder.yml', () => {
 
   it('signs on macOS: hardened runtime and entitlements for notarization, ad hoc when no certificate', () => {
     expect(config.mac.hardenedRuntime).toBe(true);
+    // A menu-bar app: no idle Dock icon.
+    expect(config.mac.extendInfo?.LSUIElement).toBe(true);
     expect(config.mac.notarize).toBe(true);
     // No identity in the file: the release job's CSC_LINK picks the Developer ID.
     expect(config.mac.identity).toBeUndefined();
