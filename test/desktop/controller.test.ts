@@ -94,6 +94,21 @@ describe('desktop controller: sign-in', () => {
     expect(await credentials.get(s.url)).toBeNull();
   });
 
+  it('sends sign-in and the stream through the injected fetch (Electron: net.fetch, the system proxy)', async () => {
+    const s = await server();
+    const urls: string[] = [];
+    const injected: typeof fetch = (input, init) => {
+      urls.push(new URL(String(input instanceof Request ? input.url : input)).pathname);
+      return fetch(input, init);
+    };
+    const h = await desktop(await tmp(), { fetch: injected });
+    const token = await s.token({ user: 'dora', scope: 'subscribe' });
+    expect(await h.controller.signIn({ serverUrl: s.url, token })).toEqual({ ok: true, user: 'dora' });
+    await live(h);
+    expect(urls).toContain('/v1/me');
+    expect(urls).toContain('/v1/stream');
+  });
+
   it('says so when the keychain cannot keep the token', async () => {
     const s = await server();
     const broken: CredentialStore = {
