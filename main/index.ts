@@ -1,12 +1,13 @@
 // Tocsin's Electron main process: it only wires client/ (tested without Electron) to Electron's APIs.
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, dialog, net, powerMonitor, protocol, shell } from 'electron';
+import { app, dialog, Notification, net, powerMonitor, protocol, shell } from 'electron';
 import { appUserModelId } from '../client/desktop/app-identity.ts';
 import { openAppLog } from '../client/desktop/app-log.ts';
 import { APP_SCHEME, serveAppFile } from '../client/desktop/app-scheme.ts';
 import { startedAtLogin } from '../client/desktop/autostart.ts';
 import { DesktopController } from '../client/desktop/controller.ts';
+import { LateActivation } from '../client/desktop/notification-activation.ts';
 import { QuitGate } from '../client/desktop/quit.ts';
 import {
   type TrayHostWatch,
@@ -100,10 +101,19 @@ app.whenReady().then(async () => {
   tray.update(placeholderState('Starting…'), DEFAULT_DESKTOP_SETTINGS);
 
   try {
+    // Windows: clicks on toasts in Action Center whose Notification object is gone.
+    const late = new LateActivation({ fallback: () => windows.show('history') });
+    if (process.platform === 'win32') Notification.handleActivation(() => late.activated());
     let notifier: Notifier = new ElectronNotifier({
       content: (toast) => (controller as DesktopController).notificationContent(toast, process.platform),
-      onClick: (toast) => void controller?.openToast(toast),
-      onButton: (toast, index) => void controller?.pressNotificationButton(toast, index, process.platform),
+      onClick: (toast) => {
+        late.handled();
+        void controller?.openToast(toast);
+      },
+      onButton: (toast, index) => {
+        late.handled();
+        void controller?.pressNotificationButton(toast, index, process.platform);
+      },
       onFailed: (error) => controller?.notificationFailed(error),
       onShown: () => controller?.notificationShown(),
     });
