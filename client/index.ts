@@ -6,12 +6,30 @@ export {
   type AgentWarning,
   type AgentWarningCode,
   type AlarmInfo,
+  type BacklogReason,
   type GapNotice,
 } from './agent.ts';
+export {
+  type AgentStore,
+  AgentStoreError,
+  type AgentStoreProblem,
+  alarmKey,
+  type LoadedAgentState,
+  type Position,
+  SqliteAgentStore,
+} from './agent-store.ts';
 export { ApiError, type ApiErrorCode, Me, TocsinApi } from './api.ts';
-export { type BackoffPolicy, DEFAULT_BACKOFF, parseRetryAfter, reconnectDelay } from './backoff.ts';
+export {
+  type BackoffPolicy,
+  DEFAULT_RECONNECT,
+  parseRetryAfter,
+  type ReconnectPolicy,
+  reconnectDelay,
+  restartDelay,
+} from './backoff.ts';
 export { type Clock, systemClock, type TimerHandle } from './clock.ts';
 export { AgentConfig, type AgentConfigInput, parseAgentConfig, serverOrigin } from './config.ts';
+export type { ConnectionEnd } from './connection-end.ts';
 export {
   CredentialError,
   type CredentialErrorCode,
@@ -20,14 +38,6 @@ export {
   KeytarCredentialStore,
   MemoryCredentialStore,
 } from './credentials.ts';
-export {
-  type Cursor,
-  type CursorProblem,
-  type CursorStore,
-  FileCursorStore,
-  type LoadedCursor,
-  MemoryCursorStore,
-} from './cursor.ts';
 export { DEFAULT_BURST_WINDOW_MS, type DispatcherOptions, NotificationDispatcher } from './dispatcher.ts';
 export { AgentError, type AgentErrorCode } from './errors.ts';
 export { AlarmHistory, type HistoryEntry } from './history.ts';
@@ -54,5 +64,6 @@ export {
   PowerEventHub,
   type PowerEvents,
 } from './power.ts';
+export { decideReconnect, type ReconnectContext, type ReconnectDecision } from './reconnect.ts';
 export { type ConnectionState, type ConnectionStatus, canTransition, describeState } from './state.ts';
 export type { FetchFunction } from './stream.ts';
