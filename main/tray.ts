@@ -31,7 +31,13 @@ export class AppTray {
 
   #icon(name: TrayView['icon']): Electron.NativeImage {
     // macOS wants monochrome template images that follow the menu bar's appearance.
-    const file = process.platform === 'darwin' ? `tray-${name}Template.png` : `tray-${name}.png`;
+    // Linux panels draw tray icons at 22–32 px: the 32 px image, scaled down, stays sharp there.
+    const file =
+      process.platform === 'darwin'
+        ? `tray-${name}Template.png`
+        : process.platform === 'linux'
+          ? `tray-${name}@2x.png`
+          : `tray-${name}.png`;
     const image = nativeImage.createFromPath(join(this.#iconDir, file));
     if (process.platform === 'darwin') image.setTemplateImage(true);
     return image;

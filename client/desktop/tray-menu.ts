@@ -1,3 +1,4 @@
+import { stripControlChars } from '../../protocol/control-chars.ts';
 import type { DesktopSettings, UiState } from '../desktop-api.ts';
 
 /** What a tray menu item does; main/ maps each to an action, nothing else decides behaviour there. */
@@ -53,11 +54,22 @@ export function trayIcon(state: UiState, now: number): TrayIcon {
 export function trayTooltip(state: UiState, now: number): string {
   const paused =
     state.pausedUntil !== null && state.pausedUntil > now ? ` — paused until ${hhmm(state.pausedUntil)}` : '';
-  return `Tocsin: ${state.connection.text}${paused}`;
+  return oneLine(`Tocsin: ${state.connection.text}${paused}`);
+}
+
+/** Menu labels and tooltips are single lines without control characters (text from servers). */
+function oneLine(text: string): string {
+  return stripControlChars(text).replace(/[\r\n\t]+/g, ' ');
 }
 
 /** The tray menu as a pure function of the app's state and settings. */
 export function trayMenu(state: UiState, settings: DesktopSettings, now: number): TrayItem[] {
+  return buildMenu(state, settings, now).map((item) =>
+    item.type === 'label' ? { ...item, label: oneLine(item.label) } : item,
+  );
+}
+
+function buildMenu(state: UiState, settings: DesktopSettings, now: number): TrayItem[] {
   const paused = state.pausedUntil !== null && state.pausedUntil > now;
   const items: TrayItem[] = [{ type: 'label', label: state.connection.text }];
   if (!state.notifications.ok)

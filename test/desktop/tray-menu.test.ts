@@ -154,4 +154,19 @@ describe('tray icon and tooltip', () => {
     const toggled = { ...DEFAULT_DESKTOP_SETTINGS, startAtLogin: true };
     expect(sameTrayView(shown, trayView(state(), toggled, NOW))).toBe(false);
   });
+
+  it('shows server-provided text on one line without control characters', () => {
+    const items = trayMenu(
+      state({
+        connection: { status: 'live', text: 'Live\u001b]0;x\u0007\nnow' },
+        server: { url: 'https://alarms.example.com/', user: 'eve\u009b31m' },
+      }),
+      DEFAULT_DESKTOP_SETTINGS,
+      NOW,
+    );
+    expect(ids(items).slice(0, 2)).toEqual(['"Live]0;x now"', '"eve31m @ alarms.example.com"']);
+    expect(trayTooltip(state({ connection: { status: 'live', text: 'a\nb\u0007' } }), NOW)).toBe(
+      'Tocsin: a b',
+    );
+  });
 });
