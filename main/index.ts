@@ -37,9 +37,13 @@ if (process.env.TOCSIN_USER_DATA) app.setPath('userData', process.env.TOCSIN_USE
 if (process.platform === 'win32') app.setAppUserModelId(appUserModelId(app.isPackaged, process.execPath));
 if (!app.requestSingleInstanceLock()) app.exit(0);
 // The windows' pages come from our own scheme (see client/desktop/app-scheme.ts); it must be
-// registered before `ready`. Standard + secure: a normal origin for CSP 'self', no mixed content.
+// registered before `ready`. Standard + secure: a normal origin for CSP 'self', no mixed content;
+// CORS-enabled: Vite's module scripts are fetched in CORS mode (`crossorigin`), same origin or not.
 protocol.registerSchemesAsPrivileged([
-  { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
+  {
+    scheme: APP_SCHEME,
+    privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: true },
+  },
 ]);
 
 // A packaged app has no terminal: everything worth knowing goes to a rotating file in the OS's log
