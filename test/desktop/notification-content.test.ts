@@ -134,6 +134,16 @@ describe('the controller and notifications', () => {
     return { controller, opened, logs };
   }
 
+  it('tells the windows when the tray host comes and goes', async () => {
+    const { controller } = await controllerWithHistory();
+    const seen: boolean[] = [];
+    controller.on('state', (s) => seen.push(s.trayAvailable));
+    controller.setTrayAvailable(false);
+    controller.setTrayAvailable(false);
+    controller.setTrayAvailable(true);
+    expect(seen).toEqual([false, true]);
+  });
+
   it('tells the windows when a notification fails, and clears it when one is shown', async () => {
     const { controller } = await controllerWithHistory();
     const states: boolean[] = [];

@@ -9,6 +9,7 @@ import {
   trayTooltip,
   trayView,
 } from '../../client/desktop/tray-menu.ts';
+import { placeholderState } from '../../client/desktop/ui-state.ts';
 import { DEFAULT_DESKTOP_SETTINGS, type UiState } from '../../client/desktop-api.ts';
 
 const NOW = new Date(2026, 10, 25, 14, 30).getTime();
@@ -168,5 +169,13 @@ describe('tray icon and tooltip', () => {
     expect(trayTooltip(state({ connection: { status: 'live', text: 'a\nb\u0007' } }), NOW)).toBe(
       'Tocsin: a b',
     );
+  });
+
+  it('offers Quit while starting and after a failed start', () => {
+    for (const text of ['Starting…', 'Tocsin could not start: keychain locked']) {
+      const items = trayMenu(placeholderState(text), DEFAULT_DESKTOP_SETTINGS, NOW);
+      expect(ids(items)[0]).toBe(`"${text}"`);
+      expect(ids(items)).toContain('quit');
+    }
   });
 });
