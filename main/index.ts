@@ -101,7 +101,7 @@ app.whenReady().then(async () => {
     }
     trayActions({ controller, windows, quit })(action);
   };
-  const tray = new AppTray(join(app.getAppPath(), 'assets/icons'), onTrayAction);
+  const tray = new AppTray(join(app.getAppPath(), 'assets/icons'), join(here, 'icons'), onTrayAction);
   tray.update(placeholderState('Starting…'), DEFAULT_DESKTOP_SETTINGS);
 
   try {

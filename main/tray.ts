@@ -16,8 +16,12 @@ export class AppTray {
   readonly #onAction: (action: TrayAction) => void;
   #shown: TrayView | null = null;
 
-  constructor(iconDir: string, onAction: (action: TrayAction) => void) {
+  readonly #icoDir: string;
+
+  /** `iconDir`: assets/icons (PNG); `icoDir`: dist/main/icons (Windows .ico, built). */
+  constructor(iconDir: string, icoDir: string, onAction: (action: TrayAction) => void) {
     this.#iconDir = iconDir;
+    this.#icoDir = icoDir;
     this.#onAction = onAction;
     this.#tray = new Tray(this.#icon('offline'));
     // Windows users left-click a tray icon to open the app (the menu is on right-click there).
@@ -30,6 +34,9 @@ export class AppTray {
   }
 
   #icon(name: TrayView['icon']): Electron.NativeImage {
+    // Windows: an .ico with 16 and 32 px images, so the tray stays sharp at every display scale.
+    if (process.platform === 'win32')
+      return nativeImage.createFromPath(join(this.#icoDir, `tray-${name}.ico`));
     // macOS wants monochrome template images that follow the menu bar's appearance.
     // Linux panels draw tray icons at 22–32 px: the 32 px image, scaled down, stays sharp there.
     const file =

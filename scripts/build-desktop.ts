@@ -10,13 +10,15 @@
 //   --dist:  then package it with electron-builder for this OS (`npm run dist`), signed ad hoc on
 //            macOS unless a signing certificate is configured.
 import { spawn } from 'node:child_process';
-import { rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type InputOptions, type OutputOptions, rolldown } from 'rolldown';
 import { build as viteBuild } from 'vite';
+import { icoFromPngs } from '../client/desktop/ico.ts';
 import { ensureElectron, INSTALL_HINT } from './electron-binary.ts';
+import { TRAY_STATES } from './make-icons.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -97,6 +99,17 @@ async function bundle(spec: BundleSpec, outDir: string): Promise<void> {
   }
 }
 
+/** dist/main/icons/tray-<state>.ico: the 16 and 32 px tray images in one file, for Windows. */
+async function writeTrayIcos(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  for (const state of TRAY_STATES) {
+    const pngs = await Promise.all(
+      [`tray-${state}.png`, `tray-${state}@2x.png`].map((f) => readFile(join(ROOT, 'assets/icons', f))),
+    );
+    await writeFile(join(dir, `tray-${state}.ico`), icoFromPngs(pngs));
+  }
+}
+
 export interface BuildOptions {
   /** Where dist/ goes; tests build into a temporary directory so they never race other tests. */
   readonly outDir?: string;
@@ -108,6 +121,7 @@ export async function buildDesktop(options: BuildOptions = {}): Promise<{ outDir
   await rm(join(outDir, 'main'), { recursive: true, force: true });
   await rm(join(outDir, 'server'), { recursive: true, force: true });
   for (const spec of BUNDLES) await bundle(spec, outDir);
+  await writeTrayIcos(join(outDir, 'main/icons'));
   if (options.renderer !== false) {
     await viteBuild({
       configFile: join(ROOT, 'renderer/vite.config.ts'),

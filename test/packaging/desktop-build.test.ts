@@ -41,6 +41,7 @@ const EXPECTED_IN_ASAR = [
   'dist/main/index.js',
   'dist/main/preload.cjs',
   'dist/server/embedded.js',
+  ...TRAY_STATES.map((icon) => `dist/main/icons/tray-${icon}.ico`),
   'dist/renderer/signin.html',
   'dist/renderer/history.html',
   'dist/renderer/settings.html',
