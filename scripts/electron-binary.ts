@@ -16,9 +16,9 @@ export type ElectronBinary =
   | { readonly available: false; readonly reason: string };
 
 export const INSTALL_HINT =
-  '`npm start` downloads it (about 100 MB) from GitHub, or from ELECTRON_MIRROR, through HTTPS_PROXY when ' +
-  'ELECTRON_GET_USE_PROXY=1 is set. Offline, copy an unpacked Electron 45 build and point ' +
-  'ELECTRON_OVERRIDE_DIST_PATH at it.';
+  'It is needed once, with internet: `npm start` then downloads it (about 100 MB) from GitHub or ' +
+  'ELECTRON_MIRROR (through HTTPS_PROXY when ELECTRON_GET_USE_PROXY=1). Offline, point ' +
+  'ELECTRON_OVERRIDE_DIST_PATH at an unpacked Electron 45.';
 
 export function findElectron(
   env: NodeJS.ProcessEnv = process.env,
