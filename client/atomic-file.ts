@@ -18,10 +18,36 @@ export async function writeFileAtomic(path: string, data: string, mode = 0o600):
     } finally {
       await handle.close();
     }
-    await rename(temp, path);
+    await renameRetrying(temp, path);
   } catch (error) {
     await rm(temp, { force: true }).catch(() => {});
     throw error;
+  }
+}
+
+/** Windows: an antivirus, indexer or backup tool briefly holding the target makes rename fail. */
+const TRANSIENT_RENAME = new Set(['EPERM', 'EACCES', 'EBUSY']);
+
+/**
+ * rename(), retried a few times (about 1.5 s in all) when Windows reports the target as held by
+ * another process; any other error, or one that persists, is thrown.
+ */
+export async function renameRetrying(
+  from: string,
+  to: string,
+  renameFn: (from: string, to: string) => Promise<void> = rename,
+  delaysMs: readonly number[] = [50, 100, 200, 400, 800],
+): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await renameFn(from, to);
+      return;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? '';
+      const delay = delaysMs[attempt];
+      if (!TRANSIENT_RENAME.has(code) || delay === undefined) throw error;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
   }
 }
 

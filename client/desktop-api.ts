@@ -27,9 +27,18 @@ export interface UiState {
     readonly url: string | null;
     readonly detail: string | null;
   };
-  /** Whether a system tray exists; without one the history window is the app's home. */
+  /**
+   * Whether a system tray shows our icon; without one (Linux without a StatusNotifier host) the
+   * windows carry the controls and closing the last window quits.
+   */
   readonly trayAvailable: boolean;
+  /** Whether the OS shows our notifications; when not, the windows and the tray say why. */
+  readonly notifications: { readonly ok: boolean; readonly detail: string | null };
 }
+
+/** The windows a page may ask main to open (the tray's items, for desktops without a tray). */
+export const WindowName = z.enum(['signin', 'history', 'settings']);
+export type WindowName = z.infer<typeof WindowName>;
 
 export type UiHistoryEntry =
   | { readonly kind: 'alarm'; readonly alarm: Alarm; readonly receivedAt: number }
@@ -48,7 +57,15 @@ export const DesktopSettings = z.object({
   }),
 });
 export type DesktopSettings = z.infer<typeof DesktopSettings>;
-export const SettingsPatch = DesktopSettings.partial().strict();
+/**
+ * A change to some settings. `selfHosted` is itself partial and merged field by field, so a window
+ * holding an older copy changes only what the user touched there (never a toggle made in the tray).
+ */
+export const SettingsPatch = DesktopSettings.extend({
+  selfHosted: DesktopSettings.shape.selfHosted.partial().strict(),
+})
+  .partial()
+  .strict();
 export type SettingsPatch = z.infer<typeof SettingsPatch>;
 
 export const DEFAULT_DESKTOP_SETTINGS: DesktopSettings = {
@@ -99,10 +116,16 @@ export interface DesktopApi {
   openAlarm(id: string): Promise<void>;
   getSettings(): Promise<DesktopSettings>;
   updateSettings(patch: SettingsPatch): Promise<DesktopSettings>;
+  /** Settings changed anywhere (the tray, another window). */
+  onSettings(listener: (settings: DesktopSettings) => void): () => void;
   pause(until: number | null): Promise<void>;
   /** Self-hosted mode: the local server's publish example (null when not running). */
   getPublishExample(): Promise<PublishExample | null>;
   regeneratePublishToken(): Promise<PublishExample | null>;
+  /** Opens one of the app's windows (the tray's items, for desktops without a tray). */
+  showWindow(name: WindowName): Promise<void>;
+  /** Quits the app: stops the agent and the local server first. */
+  quit(): Promise<void>;
 }
 
 export { IpcChannel, IpcEvent } from './desktop-ipc.ts';

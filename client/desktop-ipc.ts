@@ -13,10 +13,13 @@ export const IpcChannel = {
   pause: 'tocsin:pause',
   getPublishExample: 'tocsin:get-publish-example',
   regeneratePublishToken: 'tocsin:regenerate-publish-token',
+  showWindow: 'tocsin:show-window',
+  quit: 'tocsin:quit',
 } as const;
 
 /** main → renderer pushes. */
 export const IpcEvent = {
   state: 'tocsin:state',
   history: 'tocsin:history',
+  settings: 'tocsin:settings',
 } as const;

@@ -25,8 +25,8 @@ export function trayActions(deps: { controller: DesktopController; windows: Wind
         windows.show('signin');
         return;
       case 'toggle-self-hosted': {
-        const selfHosted = controller.getSettings().selfHosted;
-        void controller.updateSettings({ selfHosted: { ...selfHosted, enabled: !selfHosted.enabled } });
+        const { enabled } = controller.getSettings().selfHosted;
+        void controller.updateSettings({ selfHosted: { enabled: !enabled } });
         return;
       }
       case 'toggle-start-at-login':

@@ -17,16 +17,22 @@ class SafeStorageStore implements CredentialStore {
   constructor(userData: string) {
     this.#path = join(userData, 'credentials.bin');
   }
+  // The async calls: the synchronous ones are deprecated in Electron 45 and block the main process
+  // (tray, windows, every alarm) while a keyring asks for its password.
   async #read(): Promise<Record<string, string>> {
     try {
       const sealed = Buffer.from(await readFile(this.#path, 'utf8'), 'base64');
-      return JSON.parse(safeStorage.decryptString(sealed)) as Record<string, string>;
+      const { result, shouldReEncrypt } = await safeStorage.decryptStringAsync(sealed);
+      const all = JSON.parse(result) as Record<string, string>;
+      if (shouldReEncrypt) await this.#write(all); // the OS rotated the key
+      return all;
     } catch {
       return {};
     }
   }
   async #write(all: Record<string, string>): Promise<void> {
-    await writeFileAtomic(this.#path, safeStorage.encryptString(JSON.stringify(all)).toString('base64'));
+    const sealed = await safeStorage.encryptStringAsync(JSON.stringify(all));
+    await writeFileAtomic(this.#path, sealed.toString('base64'));
   }
   async get(server: string): Promise<string | null> {
     return (await this.#read())[serverOrigin(server)] ?? null;
@@ -44,8 +50,8 @@ class SafeStorageStore implements CredentialStore {
   }
 }
 
-export function safeStorageUsable(): boolean {
-  if (!safeStorage.isEncryptionAvailable()) return false;
+export async function safeStorageUsable(): Promise<boolean> {
+  if (!(await safeStorage.isAsyncEncryptionAvailable())) return false;
   return process.platform !== 'linux' || safeStorage.getSelectedStorageBackend() !== 'basic_text';
 }
 
@@ -57,7 +63,7 @@ export function desktopCredentials(userData: string, log: (m: string) => void): 
     try {
       return await op(keychain);
     } catch (error) {
-      if (!(error instanceof CredentialError) || !safeStorageUsable()) throw error;
+      if (!(error instanceof CredentialError) || !(await safeStorageUsable())) throw error;
       log(`keychain unavailable (${error.message}); using Electron safeStorage instead`);
       return op(fallback);
     }

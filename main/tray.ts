@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { Menu, type MenuItemConstructorOptions, nativeImage, Tray } from 'electron';
 import {
+  sameTrayView,
   type TrayAction,
   type TrayItem,
-  trayIcon,
-  trayMenu,
-  trayTooltip,
+  type TrayView,
+  trayView,
 } from '../client/desktop/tray-menu.ts';
 import type { DesktopSettings, UiState } from '../client/desktop-api.ts';
 
@@ -14,33 +14,52 @@ export class AppTray {
   readonly #tray: Tray;
   readonly #iconDir: string;
   readonly #onAction: (action: TrayAction) => void;
-  #items: TrayItem[] = [];
+  #shown: TrayView | null = null;
 
-  constructor(iconDir: string, onAction: (action: TrayAction) => void) {
+  readonly #icoDir: string;
+
+  /** `iconDir`: assets/icons (PNG); `icoDir`: dist/main/icons (Windows .ico, built). */
+  constructor(iconDir: string, icoDir: string, onAction: (action: TrayAction) => void) {
     this.#iconDir = iconDir;
+    this.#icoDir = icoDir;
     this.#onAction = onAction;
     this.#tray = new Tray(this.#icon('offline'));
+    // Windows users left-click a tray icon to open the app (the menu is on right-click there).
+    if (process.platform === 'win32') this.#tray.on('click', () => this.#onAction('open-history'));
   }
 
   /** The menu as last rendered, for tests and accessibility checks. */
   get items(): readonly TrayItem[] {
-    return this.#items;
+    return this.#shown?.items ?? [];
   }
 
-  #icon(name: ReturnType<typeof trayIcon>): Electron.NativeImage {
+  #icon(name: TrayView['icon']): Electron.NativeImage {
+    // Windows: an .ico with 16 and 32 px images, so the tray stays sharp at every display scale.
+    if (process.platform === 'win32')
+      return nativeImage.createFromPath(join(this.#icoDir, `tray-${name}.ico`));
     // macOS wants monochrome template images that follow the menu bar's appearance.
-    const file = process.platform === 'darwin' ? `tray-${name}Template.png` : `tray-${name}.png`;
+    // Linux panels draw tray icons at 22–32 px: the 32 px image, scaled down, stays sharp there.
+    const file =
+      process.platform === 'darwin'
+        ? `tray-${name}Template.png`
+        : process.platform === 'linux'
+          ? `tray-${name}@2x.png`
+          : `tray-${name}.png`;
     const image = nativeImage.createFromPath(join(this.#iconDir, file));
     if (process.platform === 'darwin') image.setTemplateImage(true);
     return image;
   }
 
+  /** Applies the view for this state; only the parts that changed are touched. */
   update(state: UiState, settings: DesktopSettings): void {
-    const now = Date.now();
-    this.#items = trayMenu(state, settings, now);
-    this.#tray.setImage(this.#icon(trayIcon(state, now)));
-    this.#tray.setToolTip(trayTooltip(state, now));
-    this.#tray.setContextMenu(Menu.buildFromTemplate(this.#items.map((item) => this.#toElectron(item))));
+    const next = trayView(state, settings, Date.now());
+    const shown = this.#shown;
+    if (sameTrayView(shown, next)) return;
+    if (shown?.icon !== next.icon) this.#tray.setImage(this.#icon(next.icon));
+    if (shown?.tooltip !== next.tooltip) this.#tray.setToolTip(next.tooltip);
+    if (shown === null || JSON.stringify(shown.items) !== JSON.stringify(next.items))
+      this.#tray.setContextMenu(Menu.buildFromTemplate(next.items.map((item) => this.#toElectron(item))));
+    this.#shown = next;
   }
 
   #toElectron(item: TrayItem): MenuItemConstructorOptions {

@@ -5,16 +5,20 @@
 //   dist/server/embedded.js the self-hosted server for utilityProcess.fork: fastify & co. bundled in,
 //                           so the packaged app ships no server dependencies in node_modules
 //   dist/renderer/*.html    the windows (Vite, renderer/vite.config.ts)
-// Usage: node scripts/build-desktop.ts [--skip-renderer] [--start]
+// Usage: node scripts/build-desktop.ts [--skip-renderer] [--start | --dist [electron-builder args]]
 //   --start: then launch the app with Electron (`npm start`), or explain why Electron is missing.
+//   --dist:  then package it with electron-builder for this OS (`npm run dist`), signed ad hoc on
+//            macOS unless a signing certificate is configured.
 import { spawn } from 'node:child_process';
-import { rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type InputOptions, type OutputOptions, rolldown } from 'rolldown';
 import { build as viteBuild } from 'vite';
-import { findElectron, INSTALL_HINT } from './electron-binary.ts';
+import { icoFromPngs } from '../client/desktop/ico.ts';
+import { ensureElectron, INSTALL_HINT } from './electron-binary.ts';
+import { TRAY_STATES } from './make-icons.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -40,7 +44,9 @@ export const BUNDLES: readonly BundleSpec[] = [
     output: 'main/index.js',
     format: 'esm',
     platform: 'node',
-    external: ['electron', 'keytar', ...NODE_BUILTINS],
+    // x11: dbus-next's lookup of a session bus from the X selection, reached only when no bus address
+    // is given; the tray-host check always passes one, so it stays an unresolved, never-called require.
+    external: ['electron', 'keytar', 'x11', ...NODE_BUILTINS],
   },
   {
     name: 'preload',
@@ -57,7 +63,9 @@ export const BUNDLES: readonly BundleSpec[] = [
     output: 'server/embedded.js',
     format: 'esm',
     platform: 'node',
-    external: NODE_BUILTINS,
+    // ws (ntfy's WebSocket endpoint) tries these native speed-ups inside try/catch and falls back to
+    // JavaScript without them: left out of the bundle, never shipped.
+    external: [...NODE_BUILTINS, 'bufferutil', 'utf-8-validate'],
   },
 ];
 
@@ -93,6 +101,17 @@ async function bundle(spec: BundleSpec, outDir: string): Promise<void> {
   }
 }
 
+/** dist/main/icons/tray-<state>.ico: the 16 and 32 px tray images in one file, for Windows. */
+async function writeTrayIcos(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  for (const state of TRAY_STATES) {
+    const pngs = await Promise.all(
+      [`tray-${state}.png`, `tray-${state}@2x.png`].map((f) => readFile(join(ROOT, 'assets/icons', f))),
+    );
+    await writeFile(join(dir, `tray-${state}.ico`), icoFromPngs(pngs));
+  }
+}
+
 export interface BuildOptions {
   /** Where dist/ goes; tests build into a temporary directory so they never race other tests. */
   readonly outDir?: string;
@@ -104,6 +123,7 @@ export async function buildDesktop(options: BuildOptions = {}): Promise<{ outDir
   await rm(join(outDir, 'main'), { recursive: true, force: true });
   await rm(join(outDir, 'server'), { recursive: true, force: true });
   for (const spec of BUNDLES) await bundle(spec, outDir);
+  await writeTrayIcos(join(outDir, 'main/icons'));
   if (options.renderer !== false) {
     await viteBuild({
       configFile: join(ROOT, 'renderer/vite.config.ts'),
@@ -112,6 +132,27 @@ export async function buildDesktop(options: BuildOptions = {}): Promise<{ outDir
     });
   }
   return { outDir };
+}
+
+/**
+ * electron-builder's signing arguments for a build on `platform`. macOS delivers no notifications
+ * for an unsigned app and Gatekeeper reports it "damaged", so a local build with no certificate
+ * (CSC_LINK / CSC_NAME, the release job's secrets) is signed ad hoc. Elsewhere: nothing to add.
+ */
+export function macSigningArgs(platform: NodeJS.Platform, env: NodeJS.ProcessEnv): string[] {
+  if (platform !== 'darwin') return [];
+  const certificate = (env.CSC_LINK ?? '') !== '' || (env.CSC_NAME ?? '') !== '';
+  if (certificate) return [];
+  // Ad hoc: no Team ID, so no notarization either (it would fail without a Developer ID).
+  return ['-c.mac.identity=-', '-c.mac.notarize=false'];
+}
+
+/** Runs electron-builder for this OS with the signing arguments, mirroring its exit. */
+function runElectronBuilder(extra: readonly string[]): void {
+  const cli = join(ROOT, 'node_modules/electron-builder/cli.js');
+  const args = [cli, '--publish', 'never', ...macSigningArgs(process.platform, process.env), ...extra];
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: 'inherit' });
+  child.on('exit', (code, signal) => process.exit(code ?? (signal === null ? 1 : 128)));
 }
 
 /** Runs `electron .` from the repository root and mirrors its exit; never triggers a download. */
@@ -135,8 +176,9 @@ function startElectron(path: string): void {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const start = process.argv.includes('--start');
-  // Fail before building: a missing binary is the one thing a build cannot fix.
-  const electron = start ? findElectron() : undefined;
+  // Before building: fetch Electron's binary if it is missing (electron 45 no longer installs it with
+  // npm ci), and fail early where that is impossible: a missing binary is what a build cannot fix.
+  const electron = start ? await ensureElectron() : undefined;
   if (electron !== undefined && !electron.available) {
     console.error(`npm start: cannot launch the desktop app. ${electron.reason}\n${INSTALL_HINT}`);
     console.error(
@@ -148,4 +190,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const { outDir } = await buildDesktop({ renderer: !process.argv.includes('--skip-renderer') });
   console.log(`build:desktop: ${outDir} ready in ${Date.now() - started} ms`);
   if (electron?.available === true) startElectron(electron.path);
+  if (process.argv.includes('--dist')) {
+    const separator = process.argv.indexOf('--');
+    runElectronBuilder(separator === -1 ? [] : process.argv.slice(separator + 1));
+  }
 }

@@ -1,10 +1,11 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import { type Alarm, isWebUrl } from '../../protocol/index.ts';
+import type { Alarm } from '../../protocol/index.ts';
+import { isOpenableUrl } from '../../protocol/web-url.ts';
 import { Agent, type GapNotice } from '../agent.ts';
 import { importLegacyCursor, SqliteAgentStore } from '../agent-store.ts';
 import { ApiError, TocsinApi } from '../api.ts';
-import type { Clock } from '../clock.ts';
+import type { Clock, TimerHandle } from '../clock.ts';
 import { systemClock } from '../clock.ts';
 import { parseAgentConfig, serverOrigin } from '../config.ts';
 import { CredentialError, type CredentialStore } from '../credentials.ts';
@@ -24,6 +25,12 @@ import type { Notifier } from '../notifier.ts';
 import type { NotificationSettings, Toast } from '../policy.ts';
 import type { PowerEvents } from '../power.ts';
 import type { FetchFunction } from '../stream.ts';
+import { choosePort } from './free-port.ts';
+import {
+  type NotificationContent,
+  notificationButtons,
+  notificationContent,
+} from './notification-content.ts';
 import { type LaunchServer, SelfHostedServer } from './self-hosted.ts';
 import { type DesktopFile, readDesktopFile, writeDesktopFile } from './settings-file.ts';
 import { connectionView, SELF_HOSTED_OFF, type SelfHostedView } from './ui-state.ts';
@@ -34,7 +41,7 @@ export interface DesktopDeps {
   readonly credentials: CredentialStore;
   readonly notifier: Notifier;
   readonly power?: PowerEvents;
-  /** Opens a web link in the user's browser (http(s) only: checked before it is called). */
+  /** Opens a link in the user's browser or mail client (http, https, mailto only: checked before). */
   readonly openExternal: (url: string) => Promise<void>;
   /** Brings up the history window (a click on an alarm without a link). */
   readonly showHistory: () => void;
@@ -50,6 +57,16 @@ export interface DesktopDeps {
 export interface DesktopEvents {
   state: [state: UiState];
   history: [entries: UiHistoryEntry[]];
+  settings: [settings: DesktopSettings];
+}
+
+/** One sentence for the user about why notifications are not shown. */
+export function notificationFailureText(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'notifications-unavailable')
+    return `Notifications cannot be shown on this desktop (${message}). Alarms still arrive in the history.`;
+  return `The last notification could not be shown (${message}). Alarms still arrive in the history.`;
 }
 
 /** The desktop user's name on its own bundled server. */
@@ -76,11 +93,20 @@ export class DesktopController extends EventEmitter<DesktopEvents> {
   /** The local server's publish token: kept in memory only, shown in the settings window. */
   #publishToken: string | null = null;
   #localUrl: string | null = null;
+  #trayAvailable: boolean;
+  #pauseTimer: TimerHandle | undefined;
+  /** Why the local server runs on another port than the one saved before (shown while running). */
+  #portMoved: string | null = null;
+  readonly #ownLocalUrls = new Set<string>();
+  /** Serialises (re)starts of the local server: each one probes the port first. */
+  #applying: Promise<void> = Promise.resolve();
+  #notifications: UiState['notifications'] = { ok: true, detail: null };
 
   constructor(deps: DesktopDeps) {
     super();
     this.#deps = deps;
     this.#clock = deps.clock ?? systemClock;
+    this.#trayAvailable = deps.trayAvailable ?? true;
     this.#filePath = join(deps.dataDir, 'desktop.json');
     this.#history = new AlarmHistory({ path: join(deps.dataDir, 'history.json') });
     this.#history.subscribe(() => this.emit('history', this.getHistory()));
@@ -88,7 +114,7 @@ export class DesktopController extends EventEmitter<DesktopEvents> {
       notifier: deps.notifier,
       settings: () => this.#notificationSettings(),
       clock: this.#clock,
-      onError: (error) => this.#log(`notification failed: ${String(error)}`),
+      onError: (error) => this.notificationFailed(error),
     });
     this.#server =
       deps.launchServer === undefined
@@ -114,7 +140,8 @@ export class DesktopController extends EventEmitter<DesktopEvents> {
         settings: { ...file.settings, selfHosted: { ...file.settings.selfHosted, enabled: true } },
       });
     }
-    this.#applySelfHosted();
+    await this.#applySelfHosted();
+    this.#schedulePauseEnd();
     if (!(await this.#history.load()))
       this.#log('the history file was damaged; starting with an empty history');
     if (file.serverUrl !== null) {
@@ -128,6 +155,8 @@ export class DesktopController extends EventEmitter<DesktopEvents> {
   }
 
   async stop(): Promise<void> {
+    if (this.#pauseTimer !== undefined) this.#clock.clearTimeout(this.#pauseTimer);
+    this.#pauseTimer = undefined;
     this.#server?.stop();
     await this.#disconnect();
     await this.#dispatcher.flush();
@@ -144,9 +173,39 @@ export class DesktopController extends EventEmitter<DesktopEvents> {
           : connectionView(this.#agent.state, now),
       server: this.#file.serverUrl === null ? null : { url: this.#file.serverUrl, user: this.#user },
       pausedUntil,
-      selfHosted: this.#selfHosted,
-      trayAvailable: this.#deps.trayAvailable ?? true,
+      selfHosted:
+        this.#portMoved !== null && this.#selfHosted.status === 'running' && this.#selfHosted.detail === null
+          ? { ...this.#selfHosted, detail: this.#portMoved }
+          : this.#selfHosted,
+      trayAvailable: this.#trayAvailable,
+      notifications: this.#notifications,
     };
+  }
+
+  /** The tray host came or went (Linux: a panel started or stopped after us). */
+  setTrayAvailable(available: boolean): void {
+    if (available === this.#trayAvailable) return;
+    this.#trayAvailable = available;
+    this.#emitState();
+  }
+
+  /**
+   * A notification could not be shown (unsupported, refused by the OS, an unsigned macOS build):
+   * the alarm is in history, and the user is told in the windows and the tray instead of never.
+   */
+  notificationFailed(error: unknown): void {
+    const detail = notificationFailureText(error);
+    this.#log(`notification failed: ${detail}`);
+    if (!this.#notifications.ok && this.#notifications.detail === detail) return;
+    this.#notifications = { ok: false, detail };
+    this.#emitState();
+  }
+
+  /** A notification was shown: whatever blocked them before is gone. */
+  notificationShown(): void {
+    if (this.#notifications.ok) return;
+    this.#notifications = { ok: true, detail: null };
+    this.#emitState();
   }
 
   /** Verifies the token with the server, keeps it in the keychain, then connects. */
@@ -224,8 +283,44 @@ export class DesktopController extends EventEmitter<DesktopEvents> {
     await this.#open(toast.kind === 'alarm' ? toast.url : undefined);
   }
 
+  /** What the native notification for `toast` shows on `platform` (title, escaped body, buttons). */
+  notificationContent(toast: Toast, platform: NodeJS.Platform): NotificationContent {
+    return notificationContent(toast, this.#alarmFor(toast), platform);
+  }
+
+  /**
+   * A press on button `index` of a notification: `view` opens its link (http, https, mailto only),
+   * `http` sends the alarm's request (through the injected fetch: the system proxy in the app).
+   */
+  async pressNotificationButton(toast: Toast, index: number, platform: NodeJS.Platform): Promise<void> {
+    const button = notificationButtons(this.#alarmFor(toast), platform)[index];
+    if (button === undefined) return;
+    if (button.action === 'view') {
+      await this.#open(button.url);
+      return;
+    }
+    const fetchFn = this.#deps.fetch ?? fetch;
+    try {
+      const response = await fetchFn(button.url, {
+        method: button.method ?? 'POST',
+        ...(button.headers !== undefined && { headers: button.headers }),
+        ...(button.body !== undefined && { body: button.body }),
+      });
+      await response.body?.cancel();
+      if (!response.ok) this.#log(`action "${button.label}": ${button.url} answered ${response.status}`);
+    } catch (error) {
+      this.#log(`action "${button.label}": ${button.url} failed: ${String(error)}`);
+    }
+  }
+
+  #alarmFor(toast: Toast): Alarm | undefined {
+    if (toast.kind !== 'alarm') return undefined;
+    const id = toast.alarmIds[0];
+    return this.#history.list().find((e) => e.alarm.id === id)?.alarm;
+  }
+
   async #open(url: string | undefined): Promise<void> {
-    if (isWebUrl(url)) await this.#deps.openExternal(url);
+    if (isOpenableUrl(url)) await this.#deps.openExternal(url);
     else this.#deps.showHistory();
   }
 
@@ -235,11 +330,17 @@ export class DesktopController extends EventEmitter<DesktopEvents> {
 
   async updateSettings(patch: SettingsPatch): Promise<DesktopSettings> {
     const before = this.#file.settings.selfHosted;
-    const settings = DesktopSettingsSchema.parse({ ...this.#file.settings, ...patch });
+    const current = this.#file.settings;
+    const settings = DesktopSettingsSchema.parse({
+      ...current,
+      ...patch,
+      selfHosted: { ...current.selfHosted, ...patch.selfHosted },
+    });
     await this.#saveFile({ ...this.#file, settings });
+    this.emit('settings', settings);
     const after = settings.selfHosted;
     if (before.enabled !== after.enabled || before.port !== after.port || before.lan !== after.lan)
-      this.#applySelfHosted();
+      await this.#applySelfHosted();
     this.#emitState();
     return settings;
   }
@@ -271,30 +372,49 @@ export class DesktopController extends EventEmitter<DesktopEvents> {
     return this.getPublishExample();
   }
 
-  #applySelfHosted(): void {
+  #applySelfHosted(): Promise<void> {
+    this.#applying = this.#applying
+      .then(() => this.#applySelfHostedNow())
+      .catch((error: unknown) => {
+        this.#log(`local server: ${String(error)}`);
+      });
+    return this.#applying;
+  }
+
+  async #applySelfHostedNow(): Promise<void> {
     const server = this.#server;
     if (server === null) return;
-    const { enabled, port, lan } = this.#file.settings.selfHosted;
+    const { enabled, port: saved, lan } = this.#file.settings.selfHosted;
     if (!enabled) {
       server.stop();
       this.#localUrl = null;
       this.#publishToken = null;
+      this.#portMoved = null;
       return;
     }
     // Bound to loopback unless the user opted into the LAN.
-    server.start({
-      host: lan ? '0.0.0.0' : '127.0.0.1',
-      port,
-      dataDir: join(this.#deps.dataDir, 'server'),
-      user: LOCAL_USER,
-    });
+    const host = lan ? '0.0.0.0' : '127.0.0.1';
+    server.stop();
+    const { port, moved } = await choosePort(host, saved);
+    this.#portMoved = moved;
+    if (moved !== null) {
+      this.#log(`local server: ${moved}`);
+      // Remembered, so the next start (and the scripts the user wrote) keep the same address.
+      const settings = { ...this.#file.settings, selfHosted: { ...this.#file.settings.selfHosted, port } };
+      await this.#saveFile({ ...this.#file, settings });
+      this.emit('settings', settings);
+    }
+    server.start({ host, port, dataDir: join(this.#deps.dataDir, 'server'), user: LOCAL_USER });
   }
 
   /** The local server is up: point the agent at it unless the user chose another server. */
   async #onLocalServer(listening: string): Promise<void> {
     const url = `http://127.0.0.1:${new URL(listening).port}`;
     this.#localUrl = url;
-    if (this.#file.serverUrl !== null && this.#file.serverUrl !== url) {
+    // A server URL this run's local server had before (its port moved) is still "ours": follow it.
+    const wasOurs = this.#file.serverUrl !== null && this.#ownLocalUrls.has(this.#file.serverUrl);
+    this.#ownLocalUrls.add(url);
+    if (this.#file.serverUrl !== null && this.#file.serverUrl !== url && !wasOurs) {
       this.#server?.request({ type: 'regenerate-publish-token' });
       return;
     }
@@ -327,7 +447,24 @@ export class DesktopController extends EventEmitter<DesktopEvents> {
 
   async pause(until: number | null): Promise<void> {
     await this.#saveFile({ ...this.#file, pausedUntil: until });
+    this.#schedulePauseEnd();
     this.#emitState();
+  }
+
+  /** A pause that ends is a state change too: the tray and windows stop saying "paused". */
+  #schedulePauseEnd(): void {
+    if (this.#pauseTimer !== undefined) this.#clock.clearTimeout(this.#pauseTimer);
+    this.#pauseTimer = undefined;
+    const until = this.#file.pausedUntil;
+    const now = this.#clock.now();
+    if (until === null || until <= now) return;
+    // Timers cap near 24.8 days; a longer pause re-arms when this one fires.
+    const delay = Math.min(until - now, 2 ** 31 - 1);
+    this.#pauseTimer = this.#clock.setTimeout(() => {
+      this.#pauseTimer = undefined;
+      if (this.#clock.now() >= until) this.#emitState();
+      else this.#schedulePauseEnd();
+    }, delay);
   }
 
   /** The self-hosted server's status, shown in the tray and the settings window. */

@@ -1,3 +1,4 @@
+import { stripControlChars } from '../../protocol/control-chars.ts';
 import type { DesktopSettings, UiState } from '../desktop-api.ts';
 
 /** What a tray menu item does; main/ maps each to an action, nothing else decides behaviour there. */
@@ -53,13 +54,26 @@ export function trayIcon(state: UiState, now: number): TrayIcon {
 export function trayTooltip(state: UiState, now: number): string {
   const paused =
     state.pausedUntil !== null && state.pausedUntil > now ? ` — paused until ${hhmm(state.pausedUntil)}` : '';
-  return `Tocsin: ${state.connection.text}${paused}`;
+  return oneLine(`Tocsin: ${state.connection.text}${paused}`);
+}
+
+/** Menu labels and tooltips are single lines without control characters (text from servers). */
+function oneLine(text: string): string {
+  return stripControlChars(text).replace(/[\r\n\t]+/g, ' ');
 }
 
 /** The tray menu as a pure function of the app's state and settings. */
 export function trayMenu(state: UiState, settings: DesktopSettings, now: number): TrayItem[] {
+  return buildMenu(state, settings, now).map((item) =>
+    item.type === 'label' ? { ...item, label: oneLine(item.label) } : item,
+  );
+}
+
+function buildMenu(state: UiState, settings: DesktopSettings, now: number): TrayItem[] {
   const paused = state.pausedUntil !== null && state.pausedUntil > now;
   const items: TrayItem[] = [{ type: 'label', label: state.connection.text }];
+  if (!state.notifications.ok)
+    items.push({ type: 'label', label: 'Notifications are not shown (see the history window)' });
   if (state.server !== null) {
     const who = state.server.user === null ? '' : `${state.server.user} @ `;
     items.push({ type: 'label', label: `${who}${new URL(state.server.url).host}` });
@@ -104,4 +118,27 @@ export function trayMenu(state: UiState, settings: DesktopSettings, now: number)
   items.push({ type: 'separator' });
   items.push({ type: 'action', id: 'quit', label: 'Quit Tocsin', enabled: true });
   return items;
+}
+
+/** Everything the tray shows; main/ applies it only when it differs from what is shown. */
+export interface TrayView {
+  readonly icon: TrayIcon;
+  readonly tooltip: string;
+  readonly items: readonly TrayItem[];
+}
+
+export function trayView(state: UiState, settings: DesktopSettings, now: number): TrayView {
+  return {
+    icon: trayIcon(state, now),
+    tooltip: trayTooltip(state, now),
+    items: trayMenu(state, settings, now),
+  };
+}
+
+/**
+ * Whether two views look the same. Rebuilding the menu on every state event makes an open menu
+ * flicker or close on Linux; it is rebuilt only when something in it changed.
+ */
+export function sameTrayView(a: TrayView | null, b: TrayView): boolean {
+  return a !== null && JSON.stringify(a) === JSON.stringify(b);
 }

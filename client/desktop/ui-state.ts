@@ -13,3 +13,18 @@ export function connectionView(
 export type SelfHostedView = UiState['selfHosted'];
 
 export const SELF_HOSTED_OFF: SelfHostedView = { enabled: false, status: 'off', url: null, detail: null };
+
+/**
+ * What the tray shows before the controller has started (the keychain may be slow to answer or ask
+ * for a password) or when it could not start: a status line, and Quit always works.
+ */
+export function placeholderState(text: string): UiState {
+  return {
+    connection: { status: 'stopped', text },
+    server: null,
+    pausedUntil: null,
+    selfHosted: SELF_HOSTED_OFF,
+    trayAvailable: true,
+    notifications: { ok: true, detail: null },
+  };
+}

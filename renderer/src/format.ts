@@ -31,5 +31,5 @@ export function formatPause(until: number | null, now: number): string {
   return `Paused until ${formatTime(until, now)}`;
 }
 
-/** Only web links are ever made clickable. */
-export { isWebUrl } from '../../protocol/web-url.ts';
+/** Only what the app may open (web pages and mail) is ever made clickable. */
+export { isOpenableUrl, isWebUrl } from '../../protocol/web-url.ts';

@@ -1,6 +1,6 @@
 import type { UiHistoryEntry } from '../../client/desktop-api.ts';
 import { api, bindStatus, el } from './api.ts';
-import { formatTime, isWebUrl, priorityLabel } from './format.ts';
+import { formatTime, isOpenableUrl, priorityLabel } from './format.ts';
 
 function entryNode(entry: UiHistoryEntry, now: number): HTMLElement {
   if (entry.kind === 'gap') {
@@ -10,7 +10,7 @@ function entryNode(entry: UiHistoryEntry, now: number): HTMLElement {
     ]);
   }
   const { alarm } = entry;
-  const linked = isWebUrl(alarm.url);
+  const linked = isOpenableUrl(alarm.url);
   const item = el(
     'li',
     { class: `entry p${alarm.priority}${linked ? ' linked' : ''}`, attrs: { 'data-id': alarm.id } },

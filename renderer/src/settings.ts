@@ -118,13 +118,13 @@ function render(): void {
   const selfHosted = el('section', { class: 'card' }, [
     el('h2', { text: 'Server on this computer' }),
     checkbox('self-hosted', 'Run a Tocsin server on this computer', settings.selfHosted.enabled, (v) =>
-      save({ selfHosted: { ...settings.selfHosted, enabled: v } }),
+      save({ selfHosted: { enabled: v } }),
     ),
     numberField('port', 'Port', settings.selfHosted.port, 1024, 65535, (v) =>
-      save({ selfHosted: { ...settings.selfHosted, port: v } }),
+      save({ selfHosted: { port: v } }),
     ),
     checkbox('lan', 'Reachable from other devices on my network (LAN)', settings.selfHosted.lan, (v) =>
-      save({ selfHosted: { ...settings.selfHosted, lan: v } }),
+      save({ selfHosted: { lan: v } }),
     ),
     publishBlock(publishExample, state),
   ]);
@@ -147,6 +147,11 @@ settings = initialSettings;
 state = initialState;
 publishExample = example;
 render();
+// The tray (or another window) changed a setting: show it, so nothing here acts on a stale copy.
+api.onSettings((next) => {
+  settings = next;
+  render();
+});
 api.onState(async (next) => {
   state = next;
   publishExample = await api.getPublishExample();

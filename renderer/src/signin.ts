@@ -1,4 +1,5 @@
 import type { SignInErrorCode } from '../../client/desktop-api.ts';
+import { stripControlChars } from '../../protocol/control-chars.ts';
 import { api, bindStatus, el } from './api.ts';
 
 const HINTS: Record<SignInErrorCode, string> = {
@@ -55,11 +56,13 @@ function render(root: HTMLElement): void {
       if (result.ok) {
         token.value = '';
         message.dataset.kind = 'ok';
-        message.textContent = `Signed in as ${result.user}. Alarms will appear as notifications.`;
+        message.textContent = stripControlChars(
+          `Signed in as ${result.user}. Alarms will appear as notifications.`,
+        );
       } else {
         message.dataset.kind = 'error';
         message.dataset.code = result.code;
-        message.textContent = `${result.message} ${HINTS[result.code]}`;
+        message.textContent = stripControlChars(`${result.message} ${HINTS[result.code]}`);
       }
     } finally {
       submit.disabled = false;

@@ -1,12 +1,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CredentialError, type CredentialStore, MemoryCredentialStore } from '../../client/credentials.ts';
 import { DesktopController, type DesktopDeps } from '../../client/desktop/controller.ts';
 import type { ServerChild } from '../../client/desktop/self-hosted.ts';
+import { trayIcon } from '../../client/desktop/tray-menu.ts';
 import type { SelfHostedView } from '../../client/desktop/ui-state.ts';
 import { MemoryNotifier } from '../../client/notifier.ts';
+import { ManualClock } from '../helpers/client-clock.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { forkServer } from './fork-server.ts';
 
@@ -89,6 +92,21 @@ describe('desktop controller: sign-in', () => {
       code: 'forbidden',
     });
     expect(await credentials.get(s.url)).toBeNull();
+  });
+
+  it('sends sign-in and the stream through the injected fetch (Electron: net.fetch, the system proxy)', async () => {
+    const s = await server();
+    const urls: string[] = [];
+    const injected: typeof fetch = (input, init) => {
+      urls.push(new URL(String(input instanceof Request ? input.url : input)).pathname);
+      return fetch(input, init);
+    };
+    const h = await desktop(await tmp(), { fetch: injected });
+    const token = await s.token({ user: 'dora', scope: 'subscribe' });
+    expect(await h.controller.signIn({ serverUrl: s.url, token })).toEqual({ ok: true, user: 'dora' });
+    await live(h);
+    expect(urls).toContain('/v1/me');
+    expect(urls).toContain('/v1/stream');
   });
 
   it('says so when the keychain cannot keep the token', async () => {
@@ -206,10 +224,41 @@ describe('desktop controller: alarms', () => {
     expect(h.historyShown).toBe(3);
   });
 
+  it('announces the end of a pause, so the tray stops showing "paused"', async () => {
+    const clock = new ManualClock(new Date(2026, 10, 30, 22, 0).getTime());
+    const h = await desktop(await tmp(), { clock });
+    // Signed in (a server set), so the icon shows the pause rather than "sign in".
+    const icons: string[] = [];
+    h.controller.on('state', (s) =>
+      icons.push(trayIcon({ ...s, server: { url: 'https://alarms.example.com', user: 'a' } }, clock.now())),
+    );
+    await h.controller.pause(clock.now() + 3_600_000);
+    expect(h.controller.getState().pausedUntil).toBe(clock.now() + 3_600_000);
+    expect(icons.at(-1)).toBe('paused');
+    const before = icons.length;
+    clock.advance(3_600_000);
+    expect(icons.length).toBe(before + 1);
+    expect(h.controller.getState().pausedUntil).toBeNull();
+    expect(icons.at(-1)).not.toBe('paused');
+    // Resuming by hand cancels the timer: nothing fires later.
+    await h.controller.pause(clock.now() + 60_000);
+    await h.controller.pause(null);
+    const after = icons.length;
+    clock.advance(120_000);
+    expect(icons.length).toBe(after);
+  });
+
   it('persists settings and validates them', async () => {
     const dataDir = await tmp();
     const h = await desktop(dataDir);
+    const announced: unknown[] = [];
+    h.controller.on('settings', (s) => announced.push(s.selfHosted));
     expect((await h.controller.updateSettings({ maxToasts: 7 })).maxToasts).toBe(7);
+    // A tray toggle, then a window's port change: each patch changes only its own field.
+    await h.controller.updateSettings({ selfHosted: { lan: true } });
+    await h.controller.updateSettings({ selfHosted: { port: 9191 } });
+    expect(h.controller.getSettings().selfHosted).toMatchObject({ lan: true, port: 9191 });
+    expect(announced).toHaveLength(3);
     await expect(h.controller.updateSettings({ minPriority: 9 })).rejects.toThrow();
     await h.controller.stop();
     const again = await desktop(dataDir);
@@ -276,5 +325,29 @@ describe('desktop controller: self-hosted mode', () => {
 
     await h.controller.updateSettings({ selfHosted: { enabled: false, port, lan: false } });
     expect(h.controller.getState().selfHosted.status).toBe('off');
+  }, 40_000);
+
+  it('moves off a port another program holds, says so, and remembers the new port', async () => {
+    const blocker = createNetServer();
+    await new Promise<void>((r) => blocker.listen({ host: '127.0.0.1', port: 0, exclusive: true }, r));
+    cleanups.push(() => new Promise((r) => blocker.close(r)));
+    const taken = (blocker.address() as AddressInfo).port;
+    const dataDir = await tmp();
+    const h = await desktop(dataDir, { launchServer: forkServer([]) });
+    await h.controller.updateSettings({ selfHosted: { port: taken } });
+    await live(h);
+    const moved = h.controller.getSettings().selfHosted.port;
+    expect(moved).not.toBe(taken);
+    expect(h.controller.getState().server?.url).toBe(`http://127.0.0.1:${moved}`);
+    expect(h.controller.getState().selfHosted).toMatchObject({ status: 'running' });
+    expect(h.controller.getState().selfHosted.detail).toBe(
+      `port ${taken} is in use by another program; using port ${moved} instead (saved)`,
+    );
+    await h.controller.stop();
+    // The next start keeps the remembered port (free now), with nothing to explain.
+    const again = await desktop(dataDir, { launchServer: forkServer([]) });
+    await live(again);
+    expect(again.controller.getState().server?.url).toBe(`http://127.0.0.1:${moved}`);
+    expect(again.controller.getState().selfHosted.detail).toBeNull();
   }, 40_000);
 });

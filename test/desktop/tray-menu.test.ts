@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
   pauseEnd,
+  sameTrayView,
   type TrayItem,
   tomorrowMorning,
   trayIcon,
   trayMenu,
   trayTooltip,
+  trayView,
 } from '../../client/desktop/tray-menu.ts';
+import { placeholderState } from '../../client/desktop/ui-state.ts';
 import { DEFAULT_DESKTOP_SETTINGS, type UiState } from '../../client/desktop-api.ts';
 
 const NOW = new Date(2026, 10, 25, 14, 30).getTime();
@@ -16,6 +19,7 @@ const state = (over: Partial<UiState> = {}): UiState => ({
   pausedUntil: null,
   selfHosted: { enabled: false, status: 'off', url: null, detail: null },
   trayAvailable: true,
+  notifications: { ok: true, detail: null },
   ...over,
 });
 const ids = (items: TrayItem[]) =>
@@ -127,5 +131,51 @@ describe('tray icon and tooltip', () => {
     expect(pauseEnd('pause-1h', NOW)).toBe(NOW + 3_600_000);
     expect(new Date(tomorrowMorning(NOW)).toString()).toBe(new Date(2026, 10, 26, 8, 0).toString());
     expect(pauseEnd('pause-tomorrow', NOW)).toBe(tomorrowMorning(NOW));
+  });
+
+  it('says so when notifications cannot be shown', () => {
+    const items = trayMenu(
+      state({ notifications: { ok: false, detail: 'The app is not signed' } }),
+      DEFAULT_DESKTOP_SETTINGS,
+      NOW,
+    );
+    expect(ids(items).slice(0, 2)).toEqual([
+      '"Live"',
+      '"Notifications are not shown (see the history window)"',
+    ]);
+  });
+
+  it('is rebuilt only when something shown changes', () => {
+    const shown = trayView(state(), DEFAULT_DESKTOP_SETTINGS, NOW);
+    expect(sameTrayView(null, shown)).toBe(false);
+    // Another state event with the same content (the agent re-emits on every heartbeat, say).
+    expect(sameTrayView(shown, trayView(state(), DEFAULT_DESKTOP_SETTINGS, NOW + 1_000))).toBe(true);
+    const reconnecting = state({ connection: { status: 'reconnecting', text: 'Reconnecting in 4 s' } });
+    expect(sameTrayView(shown, trayView(reconnecting, DEFAULT_DESKTOP_SETTINGS, NOW))).toBe(false);
+    const toggled = { ...DEFAULT_DESKTOP_SETTINGS, startAtLogin: true };
+    expect(sameTrayView(shown, trayView(state(), toggled, NOW))).toBe(false);
+  });
+
+  it('shows server-provided text on one line without control characters', () => {
+    const items = trayMenu(
+      state({
+        connection: { status: 'live', text: 'Live\u001b]0;x\u0007\nnow' },
+        server: { url: 'https://alarms.example.com/', user: 'eve\u009b31m' },
+      }),
+      DEFAULT_DESKTOP_SETTINGS,
+      NOW,
+    );
+    expect(ids(items).slice(0, 2)).toEqual(['"Live]0;x now"', '"eve31m @ alarms.example.com"']);
+    expect(trayTooltip(state({ connection: { status: 'live', text: 'a\nb\u0007' } }), NOW)).toBe(
+      'Tocsin: a b',
+    );
+  });
+
+  it('offers Quit while starting and after a failed start', () => {
+    for (const text of ['Starting…', 'Tocsin could not start: keychain locked']) {
+      const items = trayMenu(placeholderState(text), DEFAULT_DESKTOP_SETTINGS, NOW);
+      expect(ids(items)[0]).toBe(`"${text}"`);
+      expect(ids(items)).toContain('quit');
+    }
   });
 });

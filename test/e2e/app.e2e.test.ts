@@ -13,9 +13,9 @@ import { fileURLToPath } from 'node:url';
 import type { ElectronApplication } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_DESKTOP_SETTINGS } from '../../client/desktop-api.ts';
-import { findElectron, INSTALL_HINT } from '../../scripts/electron-binary.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import {
+  e2eTarget,
   ensureDisplay,
   hookClickTray,
   hookNotifications,
@@ -23,7 +23,7 @@ import {
   hookState,
   hookTrayMenu,
   launchApp,
-  prepareApp,
+  prepareTarget,
   until,
   WINDOW_TITLES,
   windowTitled,
@@ -32,17 +32,16 @@ import {
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SHOTS = join(ROOT, 'test-results/screenshots');
 const USER = 'e2e';
-const electron = findElectron();
-if (!electron.available) {
-  console.warn(`e2e: SKIPPED — the Electron app cannot be launched here. ${electron.reason} ${INSTALL_HINT}`);
-}
+const target = e2eTarget();
+if (target.kind === 'none')
+  console.warn(`e2e: SKIPPED — the Electron app cannot be launched here. ${target.reason}`);
 
-describe.skipIf(!electron.available)('desktop app end to end (Playwright _electron, real server)', () => {
+describe.skipIf(target.kind === 'none')('desktop app end to end (Playwright _electron, real server)', () => {
   let server: TestServer;
   let publishToken: string;
   let app: ElectronApplication;
   let userData: string;
-  let prepared: { dir: string; dispose(): Promise<void> } | undefined;
+  let prepared: { appDir: string | null; dispose(): Promise<void> } | undefined;
   let display: { env: Record<string, string>; stop(): Promise<void> } | undefined;
   const output: string[] = [];
 
@@ -51,11 +50,11 @@ describe.skipIf(!electron.available)('desktop app end to end (Playwright _electr
   const notified = async (title: string) => (await hookNotifications(app)).filter((n) => n.title === title);
 
   beforeAll(async () => {
-    if (!electron.available) return;
+    if (target.kind === 'none') return;
     server = await startTestServer();
     // Only an admin token may address another user's alarms (a publish token sends to its own user).
     publishToken = server.adminToken;
-    prepared = await prepareApp();
+    prepared = await prepareTarget(target);
     display = await ensureDisplay();
     userData = await mkdtemp(join(tmpdir(), 'tocsin-e2e-user-'));
     // Not a first run: self-hosted mode off, so the app asks to sign in to the test server.
@@ -69,8 +68,8 @@ describe.skipIf(!electron.available)('desktop app end to end (Playwright _electr
       }),
     );
     app = await launchApp({
-      executablePath: electron.path,
-      appDir: prepared.dir,
+      executablePath: target.executablePath,
+      appDir: prepared.appDir,
       userData,
       env: display.env,
     });

@@ -10,6 +10,7 @@ import type { TrayAction, TrayItem } from '../../client/desktop/tray-menu.ts';
 import type { UiState } from '../../client/desktop-api.ts';
 import type { PowerEvent } from '../../client/power.ts';
 import { buildDesktop } from '../../scripts/build-desktop.ts';
+import { findElectron, INSTALL_HINT } from '../../scripts/electron-binary.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -28,6 +29,33 @@ export const WINDOW_TITLES = {
   history: 'Tocsin — Alarm history',
   settings: 'Tocsin — Settings',
 } as const;
+
+/**
+ * What the e2e suites launch. In CI: the app electron-builder packaged (`--dir`), named by
+ * TOCSIN_E2E_EXECUTABLE, exactly what ships (ESM main from asar, keytar unpacked, the fuses);
+ * elsewhere: Electron from node_modules with a fresh build of this checkout; or why neither exists.
+ */
+export type E2eTarget =
+  | { readonly kind: 'packaged'; readonly executablePath: string }
+  | { readonly kind: 'checkout'; readonly executablePath: string }
+  | { readonly kind: 'none'; readonly reason: string };
+
+export function e2eTarget(env: NodeJS.ProcessEnv = process.env): E2eTarget {
+  const packaged = env.TOCSIN_E2E_EXECUTABLE;
+  if (packaged !== undefined && packaged !== '') return { kind: 'packaged', executablePath: packaged };
+  const electron = findElectron(env);
+  if (electron.available) return { kind: 'checkout', executablePath: electron.path };
+  return { kind: 'none', reason: `${electron.reason} ${INSTALL_HINT}` };
+}
+
+/** Prepares what `target` needs: a built checkout copy, or nothing for a packaged app. */
+export async function prepareTarget(
+  target: Exclude<E2eTarget, { kind: 'none' }>,
+): Promise<{ appDir: string | null; dispose(): Promise<void> }> {
+  if (target.kind === 'packaged') return { appDir: null, dispose: async () => {} };
+  const prepared = await prepareApp();
+  return { appDir: prepared.dir, dispose: prepared.dispose };
+}
 
 /**
  * A self-contained copy of the app to launch: package.json, a fresh build, the icons, and the
@@ -96,7 +124,8 @@ export async function ensureDisplay(): Promise<{ env: Record<string, string>; st
 
 export async function launchApp(options: {
   executablePath: string;
-  appDir: string;
+  /** null: a packaged app, which loads its own resources/app.asar. */
+  appDir: string | null;
   userData: string;
   env: Record<string, string>;
 }): Promise<ElectronApplication> {
@@ -107,8 +136,8 @@ export async function launchApp(options: {
   Object.assign(env, options.env, { TOCSIN_E2E: '1', TOCSIN_USER_DATA: options.userData });
   return _electron.launch({
     executablePath: options.executablePath,
-    args: [options.appDir],
-    cwd: options.appDir,
+    args: options.appDir === null ? [] : [options.appDir],
+    cwd: options.appDir ?? options.userData,
     env,
     timeout: 60_000,
   });

@@ -31,6 +31,7 @@ import { IpcChannel } from '../../client/desktop-api.ts';
 import type { EmbeddedMessage } from '../../protocol/index.ts';
 import { BUNDLES, type BundleSpec, buildDesktop } from '../../scripts/build-desktop.ts';
 import { TRAY_STATES } from '../../scripts/make-icons.ts';
+import { configuredFuses, packagedFuses } from './fuses.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const require = createRequire(import.meta.url);
@@ -40,6 +41,7 @@ const EXPECTED_IN_ASAR = [
   'dist/main/index.js',
   'dist/main/preload.cjs',
   'dist/server/embedded.js',
+  ...TRAY_STATES.map((icon) => `dist/main/icons/tray-${icon}.ico`),
   'dist/renderer/signin.html',
   'dist/renderer/history.html',
   'dist/renderer/settings.html',
@@ -50,6 +52,11 @@ const EXPECTED_IN_ASAR = [
     `assets/icons/tray-${icon}Template@2x.png`,
   ]),
 ];
+
+/** @electron/fuses' marker before the fuse wire in Electron's binary. */
+const FUSE_SENTINEL = 'dL7pKGdnNz796PbbjQWNKmHXBZaB9tsX';
+/** Electron's own fuse defaults ('1' on, '0' off) in wire order (FuseV1Options). */
+const ELECTRON_DEFAULT_FUSES = '10110001';
 
 let work: string;
 let app: string;
@@ -274,9 +281,12 @@ describe.skipIf(process.platform !== 'linux')('electron-builder --linux dir (off
     // electronDist: a directory that stands in for the unzipped Electron build (no download).
     const stub = join(work, 'electron-stub');
     await mkdir(stub, { recursive: true });
+    // It carries a fuse wire as Electron's binary does (sentinel, version 1, 8 fuses at Electron's
+    // defaults), so electron-builder flips real fuses offline and the test reads what it wrote.
     await writeFile(
       join(stub, 'electron'),
-      '#!/bin/sh\necho "stub electron: packaging test only" >&2\nexit 1\n',
+      `#!/bin/sh\necho "stub electron: packaging test only" >&2\nexit 1\n# ${FUSE_SENTINEL}\x01\x08${ELECTRON_DEFAULT_FUSES}\n`,
+      'latin1',
     );
     await chmod(join(stub, 'electron'), 0o755);
     const out = join(work, 'release');
@@ -323,6 +333,18 @@ describe.skipIf(process.platform !== 'linux')('electron-builder --linux dir (off
       await readFile(join(ROOT, 'node_modules/keytar/build/Release/keytar.node')),
     );
     await stat(join(unpacked, 'resources/app.asar.unpacked/node_modules/keytar/lib/keytar.js'));
+  });
+
+  it('flips the fuses electron-builder.yml sets in the packaged executable', async () => {
+    const actual = await packagedFuses(join(unpacked, 'tocsin'));
+    expect(actual).toEqual(configuredFuses());
+    expect(actual).toMatchObject({
+      runAsNode: false,
+      enableNodeOptionsEnvironmentVariable: false,
+      enableNodeCliInspectArguments: false,
+      onlyLoadAppFromAsar: true,
+      grantFileProtocolExtraPrivileges: false,
+    });
   });
 
   it('renames the Electron executable and keeps main consistent with the build', async () => {

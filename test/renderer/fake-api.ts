@@ -15,6 +15,7 @@ export function installFakeApi(seed: {
   const calls: { method: string; args: unknown[] }[] = [];
   const stateListeners: Listener[] = [];
   const historyListeners: Listener[] = [];
+  const settingsListeners: Listener[] = [];
   let state = seed.state as Record<string, unknown>;
   let settings = seed.settings;
   const record = (method: string, ...args: unknown[]) => {
@@ -24,6 +25,10 @@ export function installFakeApi(seed: {
   w.__emitState = (next: Record<string, unknown>) => {
     state = next;
     for (const l of stateListeners) l(next);
+  };
+  w.__emitSettings = (next: Record<string, unknown>) => {
+    settings = next;
+    for (const l of settingsListeners) l(next);
   };
   w.__emitHistory = (entries: unknown[]) => {
     for (const l of historyListeners) l(entries);
@@ -63,8 +68,13 @@ export function installFakeApi(seed: {
     },
     async updateSettings(patch: Record<string, unknown>) {
       record('updateSettings', patch);
-      settings = { ...settings, ...patch };
+      const selfHosted = { ...(settings.selfHosted as object), ...(patch.selfHosted as object | undefined) };
+      settings = { ...settings, ...patch, selfHosted };
       return settings;
+    },
+    onSettings(listener: Listener) {
+      settingsListeners.push(listener);
+      return () => {};
     },
     async pause(until: number | null) {
       record('pause', until);
@@ -77,6 +87,12 @@ export function installFakeApi(seed: {
     async regeneratePublishToken() {
       record('regeneratePublishToken');
       return seed.publishExample;
+    },
+    async showWindow(name: string) {
+      record('showWindow', name);
+    },
+    async quit() {
+      record('quit');
     },
   };
 }

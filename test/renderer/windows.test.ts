@@ -8,7 +8,13 @@ import type { Browser, Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DesktopSettings, UiHistoryEntry, UiState } from '../../client/desktop-api.ts';
-import { formatPause, formatTime, isWebUrl, priorityLabel } from '../../renderer/src/format.ts';
+import {
+  formatPause,
+  formatTime,
+  isOpenableUrl,
+  isWebUrl,
+  priorityLabel,
+} from '../../renderer/src/format.ts';
 import { chromiumUnavailable, launchChromium } from '../helpers/chromium.ts';
 import { installFakeApi } from './fake-api.ts';
 
@@ -25,6 +31,7 @@ const state = (over: Partial<UiState> = {}): UiState => ({
   pausedUntil: null,
   selfHosted: { enabled: false, status: 'off', url: null, detail: null },
   trayAvailable: true,
+  notifications: { ok: true, detail: null },
   ...over,
 });
 const history: UiHistoryEntry[] = [
@@ -96,7 +103,9 @@ describe('presentation rules', () => {
     expect(formatPause(noon + 3_600_000, noon)).toBe('Paused until 13:05');
   });
 
-  it('only makes web links clickable', () => {
+  it('only makes web and mail links clickable', () => {
+    expect(isOpenableUrl('mailto:ops@example.com')).toBe(true);
+    expect(isOpenableUrl('tocsin://x')).toBe(false);
     expect(isWebUrl('https://x.test/a')).toBe(true);
     expect(isWebUrl('http://x.test')).toBe(true);
     for (const bad of ['file:///etc/passwd', 'javascript:alert(1)', 'tocsin://x', 'not a url', undefined]) {
@@ -245,13 +254,69 @@ describe.skipIf(skip !== null)('the windows in Chromium (preload API provided by
     await expect.poll(async () => (await updates()).length).toBe(3);
     expect(await updates()).toEqual([
       { urgentPiercesPause: false },
-      { selfHosted: { enabled: true, port: 8080, lan: true } },
+      { selfHosted: { lan: true } },
       { minPriority: 3 },
     ]);
+    // The tray turns the local server off while the window is open: the window follows, and its
+    // next change sends only what the user touched, never the stale `enabled: true`.
+    await tab.evaluate(
+      (next) => (globalThis as unknown as { __emitSettings: (s: unknown) => void }).__emitSettings(next),
+      { ...settings, selfHosted: { ...settings.selfHosted, enabled: false } },
+    );
+    await expect.poll(() => tab.isChecked('#self-hosted')).toBe(false);
+    await tab.fill('#port', '9090');
+    await tab.press('#port', 'Tab');
+    await expect.poll(async () => (await updates()).length).toBe(4);
+    expect((await updates())[3]).toEqual({ selfHosted: { port: 9090 } });
     const pauses = (await calls(tab)).filter((c) => c.method === 'pause').map((c) => c.args[0]);
     expect(pauses).toHaveLength(2);
     expect(pauses[0]).toBeGreaterThan(Date.now() + 59 * 60_000);
     expect(pauses[1]).toBeNull();
+    await tab.close();
+  });
+
+  it('without a tray the windows carry the controls; a notification failure is shown; control characters never reach the page', async () => {
+    const tab = await open('history', {
+      state: state({
+        trayAvailable: false,
+        connection: { status: 'live', text: 'Live\u001b]0;owned\u0007 now' },
+        notifications: { ok: false, detail: 'Notifications cannot be shown on this desktop (refused).' },
+      }),
+      history: [
+        {
+          kind: 'alarm',
+          receivedAt: NOW,
+          alarm: {
+            id: '7',
+            time: NOW,
+            user: 'alice',
+            title: 'Disk\u001b[2J full\u009b',
+            priority: 3,
+            tags: [],
+          },
+        },
+      ],
+    });
+    expect(await tab.locator('#status').textContent()).toBe('Live]0;owned now');
+    expect(await tab.locator('#history .title').textContent()).toBe('Disk[2J full');
+    expect(await tab.locator('#notifications-off').textContent()).toContain('cannot be shown');
+    const ids = await tab.locator('#controls button').evaluateAll((buttons) => buttons.map((b) => b.id));
+    expect(ids).toEqual(['control-pause', 'control-signin', 'control-settings', 'control-quit']);
+    await tab.locator('#control-settings').click();
+    await tab.locator('#control-quit').click();
+    const made = (await calls(tab)).filter((c) => c.method === 'showWindow' || c.method === 'quit');
+    expect(made).toEqual([
+      { method: 'showWindow', args: ['settings'] },
+      { method: 'quit', args: [] },
+    ]);
+    await tab.screenshot({ path: join(SHOTS, 'history-no-tray.png') });
+    // With a tray, and notifications working again, both go away.
+    await tab.evaluate(
+      (next) => (globalThis as unknown as { __emitState: (s: unknown) => void }).__emitState(next),
+      state(),
+    );
+    await expect.poll(() => tab.locator('#controls').count()).toBe(0);
+    expect(await tab.locator('#notifications-off').count()).toBe(0);
     await tab.close();
   });
 
