@@ -52,7 +52,7 @@ Environment:
   TOCSIN_DATA_DIR   where listen keeps its cursor (default: $XDG_STATE_HOME/tocsin)
 
 Exit status: 0 ok, 1 failure, 2 usage error, 3 not signed in or token rejected,
-4 the OS keychain is unavailable.
+4 the OS keychain is locked, unreachable, or its module (keytar) is not installed.
 `;
 
 class UsageError extends Error {
@@ -138,7 +138,7 @@ function serverArg(value: string | undefined, io: CliIo): string {
 }
 
 function credentials(io: CliIo): CredentialStore {
-  return io.credentials ?? new KeytarCredentialStore();
+  return io.credentials ?? new KeytarCredentialStore({ busAddress: io.env.DBUS_SESSION_BUS_ADDRESS });
 }
 
 /** The token for a server: TOCSIN_TOKEN, else the keychain. Never printed. */
@@ -148,8 +148,8 @@ async function tokenFor(server: string, io: CliIo): Promise<string | null> {
   try {
     return await credentials(io).get(server);
   } catch (error) {
-    if (!isCredentialError(error)) throw error;
-    throw new CredentialError(error.code, `${error.message}. Set TOCSIN_TOKEN to run without a keychain`, {
+    if (!isCredentialError(error) || error.code === 'keychain-locked') throw error;
+    throw new CredentialError(error.code, `${error.message}. Or set TOCSIN_TOKEN to run without a keychain`, {
       cause: error,
     });
   }
@@ -190,15 +190,28 @@ async function login(args: readonly string[], io: CliIo, say: (line: string) => 
   return EXIT.ok;
 }
 
-async function logout(args: readonly string[], io: CliIo, _say: (line: string) => void): Promise<number> {
+/** Says what actually happened: deleted, nothing was stored, or the keychain could not be asked. */
+async function logout(args: readonly string[], io: CliIo, say: (line: string) => void): Promise<number> {
   const { positionals } = parseArgs({ args: [...args], allowPositionals: true, options: {} });
   if (positionals.length !== 1) throw new UsageError('usage: tocsin logout SERVER_URL');
   const server = serverArg(positionals[0], io);
-  const removed = await credentials(io).delete(server);
+  const origin = serverOrigin(server);
+  let removed: boolean;
+  try {
+    removed = await credentials(io).delete(server);
+  } catch (error) {
+    if (!isCredentialError(error)) throw error;
+    say(
+      error.code === 'keychain-locked'
+        ? `${error.message}; the token for ${origin} is still stored, nothing was deleted`
+        : `could not reach the OS keychain, so nothing was deleted: ${error.message}`,
+    );
+    return EXIT.keychain;
+  }
   io.stdout.write(
     removed
-      ? `Signed out of ${serverOrigin(server)}.\n`
-      : `No token was stored for ${serverOrigin(server)}.\n`,
+      ? `Signed out of ${origin}: the token was deleted from the OS keychain.\n`
+      : `No token was stored for ${origin}; nothing to delete.\n`,
   );
   return EXIT.ok;
 }
