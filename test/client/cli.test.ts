@@ -161,8 +161,10 @@ describe('tocsin listen and publish', () => {
   });
 });
 
-const skipReason = missingInfrastructure(['dbus-daemon', 'gnome-keyring-daemon']);
-if (skipReason !== null) console.warn(`SKIPPED tocsin login/logout keychain tests: ${skipReason}`);
+const skipReason = missingInfrastructure(
+  ['dbus-daemon', 'gnome-keyring-daemon'],
+  'tocsin login/logout keychain tests',
+);
 
 describe.skipIf(skipReason !== null)('tocsin login, listen, logout with the OS keychain', () => {
   let bus: PrivateBus;

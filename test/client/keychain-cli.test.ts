@@ -34,8 +34,7 @@ describe('keytar absent (an optional dependency that did not build)', () => {
   });
 });
 
-const skipReason = missingInfrastructure(['dbus-daemon', 'gnome-keyring-daemon']);
-if (skipReason !== null) console.warn(`SKIPPED keychain CLI tests: ${skipReason}`);
+const skipReason = missingInfrastructure(['dbus-daemon', 'gnome-keyring-daemon'], 'keychain CLI tests');
 
 describe.skipIf(skipReason !== null)('tocsin with a locked, an unlocked and no keychain', () => {
   let srv: TestServer;

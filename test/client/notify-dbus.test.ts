@@ -78,8 +78,7 @@ describe('D-Bus address handling', () => {
   });
 });
 
-const skipReason = missingInfrastructure(['dbus-daemon']);
-if (skipReason !== null) console.warn(`SKIPPED D-Bus notification tests: ${skipReason}`);
+const skipReason = missingInfrastructure(['dbus-daemon'], 'D-Bus notification tests');
 
 describe.skipIf(skipReason !== null)('desktop notifications over D-Bus', () => {
   let bus: PrivateBus | undefined;

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { Message } from 'dbus-next';
 import { connectSessionBus } from '../../client/notifier-dbus.ts';
+import { requirement } from './requirements.ts';
 
 /**
  * Private D-Bus session buses and gnome-keyring daemons for tests: real services, isolated from the
@@ -24,16 +25,15 @@ export function which(tool: string): string | null {
   return null;
 }
 
-/**
- * Why these tests cannot run here, or null when they can. In CI (CI=true) missing infrastructure is a
- * failure, not a skip: CI installs it, so its absence is a broken pipeline.
- */
-export function missingInfrastructure(tools: readonly string[]): string | null {
+/** Why `suite` cannot run here (printed), or null when it can; in CI a missing tool fails instead. */
+export function missingInfrastructure(tools: readonly string[], suite: string): string | null {
   const missing = tools.filter((tool) => which(tool) === null);
-  if (missing.length === 0) return null;
-  const reason = `${missing.join(', ')} not found on PATH (Debian: apt-get install dbus-daemon gnome-keyring dbus-x11)`;
-  if (process.env.CI === 'true') throw new Error(`CI=true but the test infrastructure is missing: ${reason}`);
-  return reason;
+  return requirement(
+    suite,
+    missing.length === 0
+      ? null
+      : `${missing.join(', ')} not found on PATH (Debian: apt-get install dbus-daemon gnome-keyring dbus-x11; Fedora: dnf install dbus-daemon gnome-keyring)`,
+  );
 }
 
 async function readLine(child: ChildProcess, what: string, timeoutMs = 10_000): Promise<string> {
