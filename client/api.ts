@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import {
-  Name,
+  Me,
   type Problem,
   type ProblemCode,
   PublishRequest,
@@ -8,15 +8,6 @@ import {
   PublishResponse,
 } from '../protocol/index.ts';
 import { describeNetworkError, type FetchFunction, readProblem } from './stream.ts';
-
-/** `GET /v1/me`: who a token is. */
-export const Me = z.object({
-  tokenId: z.string(),
-  user: Name,
-  scope: z.enum(['subscribe', 'publish', 'admin']),
-  topics: z.array(Name).nullable(),
-});
-export type Me = z.infer<typeof Me>;
 
 export type ApiErrorCode = ProblemCode | 'network-error' | 'bad-response' | 'timeout';
 

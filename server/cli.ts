@@ -1,11 +1,11 @@
 import { homedir } from 'node:os';
 import { parseArgs } from 'node:util';
-import { NAME_PATTERN } from '../protocol/index.ts';
+import { NAME_PATTERN, SCOPES, Scope } from '../protocol/index.ts';
 import { createServer } from './app.ts';
 import { ConfigError, parseServerConfig, type ServerConfigInput } from './config.ts';
 import { defaultDataDir } from './paths.ts';
 import { openStore } from './store/open.ts';
-import { SCOPES, type Scope, type TokenStore } from './store/store.ts';
+import type { TokenStore } from './store/store.ts';
 import { mintToken } from './tokens.ts';
 
 const USAGE = `Usage:
@@ -170,13 +170,12 @@ async function token(positionals: string[], values: Record<string, unknown>, io:
   switch (action) {
     case 'create': {
       const user = values.user as string | undefined;
-      const scope = values.scope as string | undefined;
+      const parsedScope = Scope.safeParse(values.scope);
       if (user === undefined || !NAME_PATTERN.test(user)) {
         throw new UsageError('--user NAME is required (1-64 letters, digits, "_" or "-")');
       }
-      if (scope === undefined || !SCOPES.includes(scope as Scope)) {
-        throw new UsageError(`--scope must be one of ${SCOPES.join(', ')}`);
-      }
+      if (!parsedScope.success) throw new UsageError(`--scope must be one of ${SCOPES.join(', ')}`);
+      const scope = parsedScope.data;
       const rawTopics = values.topics as string | undefined;
       const topics =
         rawTopics === undefined
@@ -188,7 +187,7 @@ async function token(positionals: string[], values: Record<string, unknown>, io:
       const bad = topics?.filter((t) => !NAME_PATTERN.test(t)) ?? [];
       if (bad.length > 0) throw new UsageError(`invalid topic name(s): ${bad.join(', ')}`);
       const minted = await withTokenStore(where, (tokens) =>
-        mintToken(tokens, { user, scope: scope as Scope, topics }, Date.now()),
+        mintToken(tokens, { user, scope, topics }, Date.now()),
       );
       io.stdout(minted.token);
       io.stderr(

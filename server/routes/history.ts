@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { HistoryResponse } from '../../protocol/index.ts';
+import type { HistoryResponse, Me } from '../../protocol/index.ts';
 import { authenticate, principalOf } from '../auth.ts';
 import type { ServerContext } from '../context.ts';
 import { subscription } from '../topics.ts';
@@ -44,13 +44,13 @@ export function registerHistoryRoutes(app: FastifyInstance, ctx: ServerContext):
         await authenticate(ctx, request, 'any');
       },
     },
-    async (request) => {
+    async (request): Promise<Me> => {
       const principal = principalOf(request);
       return {
         tokenId: principal.tokenId,
         user: principal.user,
         scope: principal.scope,
-        topics: principal.topics,
+        topics: principal.topics === null ? null : [...principal.topics],
       };
     },
   );

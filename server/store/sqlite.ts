@@ -2,13 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import type { Alarm } from '../../protocol/index.ts';
+import type { Alarm, Scope } from '../../protocol/index.ts';
 import {
   type AlarmListener,
   type AlarmStore,
   type CursorCheck,
   type NewAlarm,
-  type Scope,
   StoreError,
   type StoreHealth,
   type TokenRecord,

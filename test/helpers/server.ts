@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createServer, type ServerDeps, type TocsinServer } from '../../server/app.ts';
 import type { ServerConfigInput } from '../../server/config.ts';
-import type { Scope } from '../../server/store/store.ts';
+import type { Scope } from '../../protocol/index.ts';
 import { mintToken } from '../../server/tokens.ts';
 
 export interface LogLine {
