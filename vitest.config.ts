@@ -12,6 +12,7 @@ const UNIT = [
   'protocol/**/*.test.ts',
   'server/**/*.test.ts',
   'client/**/*.test.ts',
+  'test/protocol/**/*.test.ts',
   'test/client/agent-reconnect.test.ts',
   'test/client/backoff.test.ts',
   'test/client/config.test.ts',

@@ -1,5 +1,6 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import {
+  formatValidationError,
   Me,
   type Problem,
   type ProblemCode,
@@ -58,11 +59,7 @@ export class TocsinApi {
   async publish(request: z.input<typeof PublishRequest>): Promise<PublishResponse> {
     const checked = PublishRequest.safeParse(request);
     if (!checked.success) {
-      const issue = checked.error.issues[0];
-      throw new ApiError(
-        'bad-request',
-        issue === undefined ? 'invalid alarm' : `${issue.path.join('.') || 'alarm'}: ${issue.message}`,
-      );
+      throw new ApiError('bad-request', formatValidationError(checked.error, 'alarm'));
     }
     const body: PublishRequestValue = checked.data;
     return this.#request('POST', 'v1/alarms', body, PublishResponse);

@@ -1,6 +1,13 @@
 import { EventSource, type FetchLike, type FetchLikeResponse } from 'eventsource';
 import type { z } from 'zod';
-import { Alarm, CLIENT_ID_HEADER, GapEvent, Problem, ReadyEvent } from '../protocol/index.ts';
+import {
+  Alarm,
+  CLIENT_ID_HEADER,
+  formatValidationError,
+  GapEvent,
+  Problem,
+  ReadyEvent,
+} from '../protocol/index.ts';
 import { parseRetryAfter } from './backoff.ts';
 import type { Clock } from './clock.ts';
 import { RetryFieldScanner } from './retry-field.ts';
@@ -137,8 +144,7 @@ export class Stream {
     }
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const where = issue === undefined ? '' : `${issue.path.join('.') || '(root)'}: ${issue.message}`;
+      const where = formatValidationError(parsed.error);
       this.#call(() => this.#handlers.onMalformed(name, where));
       return;
     }

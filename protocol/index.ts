@@ -6,3 +6,4 @@ export * from './events.ts';
 export * from './problem.ts';
 export * from './token.ts';
 export * from './web-url.ts';
+export * from './zod-issues.ts';

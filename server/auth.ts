@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
+import type { Scope } from '../protocol/index.ts';
 import type { ServerContext } from './context.ts';
 import { HttpProblem } from './problem.ts';
-import type { Scope } from '../protocol/index.ts';
 import { hasScope, type Principal, presentedToken, verifyToken } from './tokens.ts';
 
 declare module 'fastify' {
