@@ -15,6 +15,7 @@ const UNIT = [
   'test/protocol/**/*.test.ts',
   'test/client/agent-reconnect.test.ts',
   'test/client/backoff.test.ts',
+  'test/client/json-file.test.ts',
   'test/client/config.test.ts',
   'test/client/cursor.test.ts',
   'test/client/dispatcher.test.ts',

@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { AlarmId } from '../protocol/index.ts';
 import { CoalescingWriter, writeFileAtomic } from './atomic-file.ts';
+import { readJsonFile } from './json-file.ts';
 
 /** Where the agent stands in a server's alarm sequence. */
 export interface Cursor {
@@ -66,36 +66,29 @@ export class FileCursorStore implements CursorStore {
   }
 
   async load(): Promise<LoadedCursor> {
-    let text: string;
-    try {
-      text = await readFile(this.#path, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { cursor: null };
-      return {
-        cursor: null,
-        problem: {
-          code: 'cursor-unreadable',
-          message: `cannot read the cursor file ${this.#path} (${(error as Error).message}); replaying every alarm the server still holds`,
-        },
-      };
+    const read = await readJsonFile(this.#path, CursorFile);
+    switch (read.kind) {
+      case 'ok':
+        return { cursor: { id: read.value.id, storeId: read.value.storeId } };
+      case 'missing':
+        return { cursor: null };
+      case 'unreadable':
+        return {
+          cursor: null,
+          problem: {
+            code: 'cursor-unreadable',
+            message: `cannot read the cursor file ${this.#path} (${read.reason}); replaying every alarm the server still holds`,
+          },
+        };
+      case 'invalid':
+        return {
+          cursor: null,
+          problem: {
+            code: 'cursor-corrupt',
+            message: `the cursor file ${this.#path} is corrupt; replaying every alarm the server still holds (some may be shown again)`,
+          },
+        };
     }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    const parsed = CursorFile.safeParse(json);
-    if (!parsed.success) {
-      return {
-        cursor: null,
-        problem: {
-          code: 'cursor-corrupt',
-          message: `the cursor file ${this.#path} is corrupt; replaying every alarm the server still holds (some may be shown again)`,
-        },
-      };
-    }
-    return { cursor: { id: parsed.data.id, storeId: parsed.data.storeId } };
   }
 
   save(cursor: Cursor): Promise<void> {
