@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Alarm } from '../protocol/index.ts';
+import { type Alarm, stripControlChars } from '../protocol/index.ts';
 import { Agent } from './agent.ts';
 import { ApiError, TocsinApi } from './api.ts';
 import { type AgentConfigInput, parseAgentConfig, serverOrigin } from './config.ts';
@@ -225,15 +225,18 @@ function defaultDataDir(env: CliIo['env']): string {
 }
 
 /** One cursor per server and topic set: two `listen`s with different topics must not share one. */
-export function cursorPath(dataDir: string, server: string, topics: readonly string[]): string {
+function cursorPath(dataDir: string, server: string, topics: readonly string[]): string {
   const key = `${serverOrigin(server)}|${[...topics].sort().join(',')}`;
   return join(dataDir, 'cursors', `${createHash('sha256').update(key).digest('hex').slice(0, 20)}.json`);
 }
 
-/** One alarm as one terminal line: time, priority, where, title, body (line breaks folded). */
-export function formatAlarm(alarm: Alarm): string {
+/**
+ * One alarm as one terminal line: time, priority, where, title, body (line breaks folded, control
+ * characters removed, so a publisher cannot forge lines or send escape sequences to the terminal).
+ */
+function formatAlarm(alarm: Alarm): string {
   const where = alarm.topic !== undefined ? `#${alarm.topic}` : `@${alarm.user ?? '?'}`;
-  const fold = (text: string) => text.replace(/\s*[\r\n]+\s*/g, ' ');
+  const fold = (text: string) => stripControlChars(text.replace(/\s*[\r\n]+\s*/g, ' ')).replace(/\t/g, ' ');
   const body = alarm.body === undefined || alarm.body === '' ? '' : ` - ${fold(alarm.body)}`;
   const url = alarm.url === undefined ? '' : ` <${alarm.url}>`;
   return `${new Date(alarm.time).toISOString()} p${alarm.priority} ${where} ${fold(alarm.title)}${body}${url}`;
