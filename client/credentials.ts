@@ -50,7 +50,7 @@ export interface KeytarStoreOptions {
 }
 
 /** What to do when keytar is absent, per platform: the only part of the message that varies. */
-export function keytarInstallHint(platform: NodeJS.Platform = process.platform): string {
+function keytarInstallHint(platform: NodeJS.Platform = process.platform): string {
   switch (platform) {
     case 'linux':
       return 'install libsecret (Debian/Ubuntu: apt-get install libsecret-1-dev; Fedora: dnf install libsecret-devel) and a C++ toolchain, then run `npm rebuild keytar`';
@@ -64,7 +64,7 @@ export function keytarInstallHint(platform: NodeJS.Platform = process.platform):
 }
 
 /** The one sentence for a locked keychain, whatever the platform. */
-export const LOCKED_MESSAGE = 'your keychain is locked: unlock it and retry';
+const LOCKED_MESSAGE = 'your keychain is locked: unlock it and retry';
 
 async function loadKeytar(): Promise<KeytarApi> {
   const mod = (await import('keytar')) as unknown as KeytarApi & { default?: KeytarApi };

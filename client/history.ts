@@ -14,7 +14,7 @@ const HistoryFile = z.object({
   entries: z.array(z.object({ alarm: Alarm, receivedAt: z.number() })),
 });
 
-export const DEFAULT_HISTORY_LIMIT = 500;
+const DEFAULT_HISTORY_LIMIT = 500;
 
 /**
  * The last N alarms received, newest first, for the history window. Every alarm lands here, paused or

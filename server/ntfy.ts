@@ -4,7 +4,7 @@ import { DEFAULT_PRIORITY } from '../protocol/index.ts';
  * ntfy's publish dialect (https://docs.ntfy.sh/publish/), so tools that post to ntfy work unchanged:
  * the body is the message; headers carry the rest, with ntfy's aliases.
  */
-export const NTFY_PRIORITIES: Readonly<Record<string, number>> = {
+const NTFY_PRIORITIES: Readonly<Record<string, number>> = {
   min: 1,
   low: 2,
   default: 3,

@@ -53,7 +53,7 @@ export interface DesktopEvents {
 }
 
 /** The desktop user's name on its own bundled server. */
-export const LOCAL_USER = 'me';
+const LOCAL_USER = 'me';
 
 /**
  * Everything the desktop app does that is not Electron: sign-in, the agent, notifications through the

@@ -12,7 +12,7 @@ export const DesktopFile = z.object({
 });
 export type DesktopFile = z.infer<typeof DesktopFile>;
 
-export const EMPTY_DESKTOP_FILE: DesktopFile = {
+const EMPTY_DESKTOP_FILE: DesktopFile = {
   version: 1,
   serverUrl: null,
   pausedUntil: null,

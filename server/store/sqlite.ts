@@ -15,7 +15,7 @@ import {
   type Visibility,
 } from './store.ts';
 
-export const DATABASE_FILE = 'tocsin.sqlite';
+const DATABASE_FILE = 'tocsin.sqlite';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
