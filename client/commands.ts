@@ -39,7 +39,7 @@ Usage:
   tocsin login SERVER_URL          verify a token and keep it in the OS keychain
                                    (reads the token from stdin when piped, else asks)
   tocsin logout SERVER_URL         forget the token for SERVER_URL
-  tocsin listen [SERVER_URL] [--topics a,b|*] [--json] [--notify] [--data-dir DIR]
+  tocsin listen [SERVER_URL] [--topics a,b|*] [--json] [--notify] [--state-dir DIR]
                                    print alarms as they arrive (one per line, or JSON
                                    lines with --json); state changes go to stderr;
                                    --notify also raises desktop notifications
@@ -49,7 +49,7 @@ Usage:
 Environment:
   TOCSIN_SERVER     default SERVER_URL for listen
   TOCSIN_TOKEN      use this token instead of the keychain (it is not stored)
-  TOCSIN_DATA_DIR   where listen keeps its cursor (default: $XDG_STATE_HOME/tocsin)
+  TOCSIN_AGENT_STATE_DIR  where listen keeps its cursor (default: $XDG_STATE_HOME/tocsin)
 
 Exit status: 0 ok, 1 failure, 2 usage error, 3 not signed in or token rejected,
 4 the OS keychain is locked, unreachable, or its module (keytar) is not installed.
@@ -218,10 +218,19 @@ async function logout(args: readonly string[], io: CliIo, say: (line: string) =>
 
 // ---- listen ----
 
-function defaultDataDir(env: CliIo['env']): string {
-  if (env.TOCSIN_DATA_DIR) return env.TOCSIN_DATA_DIR;
+/**
+ * The agent's state dir. TOCSIN_DATA_DIR, which this used to read, names the server's data dir too;
+ * it is no longer read here, so a machine that runs both never mixes cursors into server data.
+ */
+function defaultStateDir(env: CliIo['env'], say: (line: string) => void): string {
+  if (env.TOCSIN_AGENT_STATE_DIR) return env.TOCSIN_AGENT_STATE_DIR;
   const state = env.XDG_STATE_HOME || join(env.HOME || homedir(), '.local', 'state');
-  return join(state, 'tocsin');
+  const dir = join(state, 'tocsin');
+  if (env.TOCSIN_DATA_DIR)
+    say(
+      `note: TOCSIN_DATA_DIR is the server's; listen keeps its cursor in ${dir} (set TOCSIN_AGENT_STATE_DIR to move it)`,
+    );
+  return dir;
 }
 
 /** One cursor per server and topic set: two `listen`s with different topics must not share one. */
@@ -250,6 +259,8 @@ async function listen(args: readonly string[], io: CliIo, say: (line: string) =>
       topics: { type: 'string' },
       json: { type: 'boolean', default: false },
       notify: { type: 'boolean', default: false },
+      'state-dir': { type: 'string' },
+      /** The old name of --state-dir. */
       'data-dir': { type: 'string' },
     },
   });
@@ -267,7 +278,7 @@ async function listen(args: readonly string[], io: CliIo, say: (line: string) =>
   if (token === null) return notSignedIn(server, say);
 
   const config: AgentConfigInput = { server, token, topics };
-  const dataDir = values['data-dir'] ?? defaultDataDir(io.env);
+  const dataDir = values['state-dir'] ?? values['data-dir'] ?? defaultStateDir(io.env, say);
   const agent = new Agent(config, {
     cursorStore: new FileCursorStore(cursorPath(dataDir, server, topics), serverOrigin(server)),
     ...(io.fetch ? { fetch: io.fetch } : {}),

@@ -20,7 +20,8 @@ const USAGE = `Usage:
   tocsin-server token list [--data-dir DIR | --redis-url URL]
   tocsin-server token revoke ID [--data-dir DIR | --redis-url URL]
 
-The data dir defaults to the OS's user data location (${defaultDataDir(process.platform, process.env, homedir())}).
+The data dir defaults to TOCSIN_SERVER_DATA_DIR, else the OS's user data location
+(${defaultDataDir(process.platform, process.env, homedir())}).
 With --redis-url, alarms and tokens live in Redis (several instances share it) instead of the data dir.`;
 
 export interface CliIo {
@@ -39,16 +40,23 @@ function int(name: string, raw: string | undefined): number | undefined {
   return Number(raw);
 }
 
-function dataDirOf(raw: string | undefined, env: NodeJS.ProcessEnv): string {
-  return raw ?? env.TOCSIN_DATA_DIR ?? defaultDataDir(process.platform, env, homedir());
+/**
+ * --data-dir, else TOCSIN_SERVER_DATA_DIR, else the deprecated TOCSIN_DATA_DIR (which the agent also
+ * used to read, for its own state: two meanings for one name), else the OS's user data location.
+ */
+function dataDirOf(raw: string | undefined, io: CliIo): string {
+  if (raw !== undefined) return raw;
+  if (io.env.TOCSIN_SERVER_DATA_DIR) return io.env.TOCSIN_SERVER_DATA_DIR;
+  if (io.env.TOCSIN_DATA_DIR) {
+    io.stderr('TOCSIN_DATA_DIR is deprecated: rename it to TOCSIN_SERVER_DATA_DIR (same meaning)');
+    return io.env.TOCSIN_DATA_DIR;
+  }
+  return defaultDataDir(process.platform, io.env, homedir());
 }
 
-function serveConfig(
-  values: Record<string, string | boolean | string[] | undefined>,
-  env: NodeJS.ProcessEnv,
-) {
+function serveConfig(values: Record<string, string | boolean | string[] | undefined>, io: CliIo) {
   const str = (name: string) => values[name] as string | undefined;
-  const config: ServerConfigInput = { dataDir: dataDirOf(str('data-dir'), env) };
+  const config: ServerConfigInput = { dataDir: dataDirOf(str('data-dir'), io) };
   const set = <K extends keyof ServerConfigInput>(key: K, value: ServerConfigInput[K] | undefined) => {
     if (value !== undefined) config[key] = value;
   };
@@ -101,7 +109,7 @@ async function serve(
   values: Record<string, string | boolean | string[] | undefined>,
   io: CliIo,
 ): Promise<number> {
-  const config = serveConfig(values, io.env);
+  const config = serveConfig(values, io);
   const server = createServer(config, { logStream: process.stderr });
   const { tokens } = server.context;
   let firstToken: string | undefined;
@@ -164,7 +172,7 @@ async function withTokenStore<T>(
 async function token(positionals: string[], values: Record<string, unknown>, io: CliIo): Promise<number> {
   const [action, ...rest] = positionals;
   const where = {
-    dataDir: dataDirOf(values['data-dir'] as string | undefined, io.env),
+    dataDir: dataDirOf(values['data-dir'] as string | undefined, io),
     redisUrl: values['redis-url'] as string | undefined,
   };
   switch (action) {
