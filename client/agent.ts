@@ -222,6 +222,8 @@ export class Agent extends EventEmitter<AgentEvents> {
 
     const url = new URL('v1/stream', this.config.server);
     if (this.config.topics.length > 0) url.searchParams.set('topics', this.config.topics.join(','));
+    // Without a cursor the server sends live alarms only: the first run asks for what is retained.
+    if (this.#sentCursor === null) url.searchParams.set('since', 'all');
     let stream: Stream | null = null;
     // Handlers of a replaced stream must not act: each checks it is still the current one.
     const current = () => stream !== null && this.#stream === stream;

@@ -5,6 +5,7 @@ import type { ServerContext } from './context.ts';
 import { type IntervalTimers, startHeartbeat, systemTimers } from './heartbeat.ts';
 import { Metrics } from './metrics.ts';
 import { HttpProblem, PROBLEM_CONTENT_TYPE } from './problem.ts';
+import { RecentAlarms } from './recent-alarms.ts';
 import { Registry } from './registry.ts';
 import { startRevocationCheck } from './revocation.ts';
 import { registerHealthRoutes } from './routes/health.ts';
@@ -13,9 +14,9 @@ import { registerNtfyRoutes } from './routes/ntfy.ts';
 import { registerPublishRoutes } from './routes/publish.ts';
 import { registerPublishRateLimit } from './routes/rate-limit.ts';
 import { registerStreamRoutes } from './routes/stream.ts';
-import { encodeRetry } from './sse.ts';
 import { openStore } from './store/open.ts';
 import { type AlarmStore, StoreError, type TokenStore } from './store/store.ts';
+import { sseFormat } from './stream-format.ts';
 
 export interface ServerDeps {
   /** Where pino writes its JSON log lines (default stdout). */
@@ -32,6 +33,8 @@ export interface TocsinServer {
   readonly context: ServerContext;
   /** Starts listening; resolves with the base URL (`http://HOST:PORT`). */
   listen(): Promise<string>;
+  /** One retention pass now (it also runs on a timer): the store, then the recent-alarms window. */
+  prune(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -76,16 +79,58 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): T
   const store = deps.store ?? openStore(config, { now: deps.now, log: app.log });
   const registry = new Registry();
   const metrics = new Metrics({ bufferedBytes: () => registry.bufferedBytes() });
-  const ctx: ServerContext = { config, store, tokens: store, registry, metrics, now };
+  const sse = sseFormat(config.retryMs);
+  const recent = new RecentAlarms(
+    {
+      maxAlarms: Math.min(config.recentWindow.maxAlarms, config.retention.maxCount),
+      maxBytes: config.recentWindow.maxBytes,
+    },
+    (a, b) => store.compareIds(a, b),
+  );
+  const replaySource = {
+    store,
+    recent,
+    pageSize: config.replayPageSize,
+    pageBytes: config.replayPageBytes,
+  };
+  const ctx: ServerContext = {
+    config,
+    store,
+    tokens: store,
+    registry,
+    metrics,
+    now,
+    replay: replaySource,
+    sse,
+  };
 
-  const unsubscribe = store.subscribe((alarm) => registry.broadcast(alarm));
-  const stopHeartbeat = startHeartbeat(registry, config.heartbeatMs, deps.timers ?? systemTimers);
-  const pruneTimer = setInterval(() => {
-    store.prune(now()).catch((error: unknown) => app.log.warn({ err: error }, 'retention pass failed'));
-  }, config.pruneIntervalMs);
+  // Every stored alarm, in id order: into the recent window, then to the streams that may see it,
+  // each format's frame encoded once.
+  const unsubscribe = store.subscribe((alarm) => {
+    const entry = recent.add(alarm);
+    registry.broadcast(alarm, entry.frame);
+    recent.settle(entry, sse);
+  });
+  const stopHeartbeat = startHeartbeat(registry, config.heartbeatMs, deps.timers ?? systemTimers, now);
+  const retention = () =>
+    store.prune(now()).then(
+      (removed) => {
+        recent.dropOlderThan(now() - config.retention.maxAgeMs);
+        return removed;
+      },
+      (error: unknown) => {
+        app.log.warn({ err: error }, 'retention pass failed');
+        return 0;
+      },
+    );
+  const pruneTimer = setInterval(() => void retention(), config.pruneIntervalMs);
   pruneTimer.unref();
-  const stopRevocationCheck = startRevocationCheck(registry, store, config.tokenRecheckMs, (error) =>
-    app.log.warn({ err: error }, 'token revocation check failed'),
+  const stopRevocationCheck = startRevocationCheck(
+    registry,
+    store,
+    { pollMs: config.revocationPollMs, sweepMs: config.tokenRecheckMs, lookbackMs: 5 * 60_000 },
+    now,
+    (error) => app.log.warn({ err: error }, 'token revocation check failed'),
   );
 
   app.decorateRequest('principal', null);
@@ -117,8 +162,11 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): T
   });
 
   app.addHook('preClose', async () => {
-    // A short retry tells clients to reconnect (to another instance) quickly instead of backing off.
-    registry.closeAll('shutdown', encodeRetry(config.shutdownRetryMs));
+    // A jittered retry: clients come back (to another instance, or to this one restarted) spread out,
+    // neither at once nor after their own long backoff.
+    registry.closeAll('shutdown', (session) =>
+      session.format.shutdown(Math.round(config.shutdownRetryMs * (0.5 + Math.random()))),
+    );
   });
   app.addHook('onClose', async () => {
     stopHeartbeat();
@@ -133,9 +181,14 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): T
     config,
     context: ctx,
     async listen() {
-      await store
-        .prune(now())
-        .catch((error: unknown) => app.log.warn({ err: error }, 'retention pass failed'));
+      await retention();
+      // The window is complete from the store's newest id at this point on (the fan-out listener
+      // was attached before, so nothing falls between the two).
+      await store.newestId().then(
+        (newest) => recent.start(newest),
+        (error: unknown) =>
+          app.log.warn({ err: error }, 'recent-alarms window not started; replays read the store'),
+      );
       // A deep accept queue (the kernel caps it at somaxconn): a reconnect storm arrives all at once.
       await app.listen({ host: config.host, port: config.port, backlog: 4096 });
       const address = app.server.address();
@@ -143,6 +196,7 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): T
       const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
       return `http://${host}:${address.port}`;
     },
+    prune: retention,
     async close() {
       // In-flight requests get a grace period; then sockets that never finish (a client's spare
       // keep-alive connection that never sent a request) are cut so shutdown is bounded.

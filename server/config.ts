@@ -20,8 +20,12 @@ export const ServerConfig = z
     heartbeatMs: z.number().int().min(10).max(300_000).default(15_000),
     /** The `retry:` a stream announces: how long a client waits before reconnecting after a drop. */
     retryMs: z.number().int().min(0).max(300_000).default(3_000),
-    /** The `retry:` sent when this instance shuts down, so clients move to another instance quickly. */
-    shutdownRetryMs: z.number().int().min(0).max(60_000).default(250),
+    /**
+     * The `retry:` sent when this instance shuts down, jittered ±50% per stream: long enough that
+     * clients don't spend their reconnects while it restarts, short enough to move to another
+     * instance soon, spread so that they don't all come back at once.
+     */
+    shutdownRetryMs: z.number().int().min(0).max(60_000).default(2_000),
     /** On shutdown, how long in-flight requests may take before remaining connections are closed. */
     shutdownGraceMs: z.number().int().min(0).max(60_000).default(2_000),
     /** Cap on an alarm's message body in bytes (ntfy's default is 4 KiB too). */
@@ -59,10 +63,29 @@ export const ServerConfig = z
       })
       .default({ maxAgeMs: 7 * DAY_MS, maxCount: 100_000 }),
     pruneIntervalMs: z.number().int().min(100).default(60_000),
-    /** How often the tokens of open streams are checked for revocation. */
+    /** How often every token behind an open stream is looked up again (records that vanished). */
     tokenRecheckMs: z.number().int().min(50).default(30_000),
-    /** Alarms read from the store per page while replaying a stream. */
+    /** How often recent revocations are polled; a revoked token's streams close within this. */
+    revocationPollMs: z.number().int().min(50).default(1_000),
+    /** Alarms read from the store per page while replaying a stream older than the recent window. */
     replayPageSize: z.number().int().min(1).max(10_000).default(500),
+    /** Bytes written per replay write; the socket drains between writes (backpressure). */
+    replayPageBytes: z
+      .number()
+      .int()
+      .min(1 * KiB)
+      .default(64 * KiB),
+    /** The newest alarms kept in memory, encoded, so reconnects replay without reading the store. */
+    recentWindow: z
+      .object({
+        maxAlarms: z.number().int().min(0).default(10_000),
+        maxBytes: z
+          .number()
+          .int()
+          .min(0)
+          .default(64 * MiB),
+      })
+      .default({ maxAlarms: 10_000, maxBytes: 64 * MiB }),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Web origins allowed to read streams and history from a browser (CORS); '*' allows any. */
     allowedOrigins: z.array(z.string().min(1)).default([]),

@@ -1,5 +1,4 @@
 import type { Registry } from './registry.ts';
-import { HEARTBEAT_FRAME } from './sse.ts';
 
 export interface IntervalTimers {
   setInterval(fn: () => void, ms: number): unknown;
@@ -11,24 +10,32 @@ export const systemTimers: IntervalTimers = {
   clearInterval: (handle) => clearInterval(handle as NodeJS.Timeout),
 };
 
-const HEARTBEAT_BYTES = Buffer.from(HEARTBEAT_FRAME);
 /** Streams written per event-loop turn during a heartbeat round. */
 const HEARTBEAT_SLICE = 1_000;
 
 /**
- * One timer for all streams: every interval, a comment frame to each open stream. Keeps idle
+ * One timer for all streams: every interval, its format's heartbeat to each open stream. Keeps idle
  * connections alive through proxies and NATs and gives clients' watchdogs bytes to see.
  */
-export function startHeartbeat(registry: Registry, intervalMs: number, timers: IntervalTimers): () => void {
+export function startHeartbeat(
+  registry: Registry,
+  intervalMs: number,
+  timers: IntervalTimers,
+  now: () => number = Date.now,
+): () => void {
   let stopped = false;
   const handle = timers.setInterval(() => {
     const sessions = registry.snapshot();
+    const at = now();
     // In slices, yielding between them: a round over 100k streams must not stall publishes and
     // fan-out for its whole duration.
     const slice = (from: number) => {
       if (stopped) return;
       const to = Math.min(from + HEARTBEAT_SLICE, sessions.length);
-      for (let i = from; i < to; i++) sessions[i]?.write(HEARTBEAT_BYTES);
+      for (let i = from; i < to; i++) {
+        const session = sessions[i];
+        session?.write(session.format.heartbeat(at));
+      }
       if (to < sessions.length) setImmediate(slice, to);
     };
     slice(0);

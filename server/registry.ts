@@ -1,8 +1,7 @@
 import type { Alarm } from '../protocol/index.ts';
-import type { DisconnectReason, SseSession } from './session.ts';
-import { encodeEvent } from './sse.ts';
+import type { DisconnectReason, FrameSource, StreamSession } from './session.ts';
 
-function addTo<K>(index: Map<K, Set<SseSession>>, key: K, session: SseSession): void {
+function addTo<K>(index: Map<K, Set<StreamSession>>, key: K, session: StreamSession): void {
   let set = index.get(key);
   if (set === undefined) {
     set = new Set();
@@ -11,56 +10,66 @@ function addTo<K>(index: Map<K, Set<SseSession>>, key: K, session: SseSession): 
   set.add(session);
 }
 
-function removeFrom<K>(index: Map<K, Set<SseSession>>, key: K, session: SseSession): void {
+function removeFrom<K>(index: Map<K, Set<StreamSession>>, key: K, session: StreamSession): void {
   const set = index.get(key);
   if (set === undefined) return;
   set.delete(session);
   if (set.size === 0) index.delete(key);
 }
 
+/** One client instance of one token: at most one open stream each (see replaceClient). */
+function clientKey(tokenId: string, clientId: string): string {
+  return `${tokenId}\u0000${clientId}`;
+}
+
 /**
- * The open streams of this instance, indexed by user and topic so that fan-out touches only the
- * sessions an alarm is for. Each alarm is encoded once and the same bytes go to every recipient.
+ * The open streams of this instance and who owns them, indexed so that every operation touches only
+ * the streams it is about: fan-out by user and topic, the stream cap and revocation by token, and a
+ * reconnecting client's stale stream by (token, client id). Opening, replacing and revoking are
+ * O(1) per stream, never a walk over every open stream.
  */
 export class Registry {
-  readonly #sessions = new Set<SseSession>();
-  readonly #byUser = new Map<string, Set<SseSession>>();
-  readonly #byTopic = new Map<string, Set<SseSession>>();
+  readonly #sessions = new Set<StreamSession>();
+  readonly #byUser = new Map<string, Set<StreamSession>>();
+  readonly #byTopic = new Map<string, Set<StreamSession>>();
   /** Sessions that read every topic. */
-  readonly #allTopics = new Set<SseSession>();
-  readonly #perToken = new Map<string, number>();
+  readonly #allTopics = new Set<StreamSession>();
+  readonly #byToken = new Map<string, Set<StreamSession>>();
+  readonly #byClient = new Map<string, StreamSession>();
 
   get size(): number {
     return this.#sessions.size;
   }
 
   streamsOf(tokenId: string): number {
-    return this.#perToken.get(tokenId) ?? 0;
+    return this.#byToken.get(tokenId)?.size ?? 0;
   }
 
-  add(session: SseSession): void {
+  add(session: StreamSession): void {
     this.#sessions.add(session);
     addTo(this.#byUser, session.visibility.user, session);
     if (session.visibility.allTopics === true) this.#allTopics.add(session);
     else for (const topic of session.visibility.topics) addTo(this.#byTopic, topic, session);
-    const tokenId = session.principal.tokenId;
-    this.#perToken.set(tokenId, this.streamsOf(tokenId) + 1);
+    addTo(this.#byToken, session.principal.tokenId, session);
+    if (session.clientId !== null)
+      this.#byClient.set(clientKey(session.principal.tokenId, session.clientId), session);
   }
 
-  remove(session: SseSession): void {
+  remove(session: StreamSession): void {
     if (!this.#sessions.delete(session)) return;
     removeFrom(this.#byUser, session.visibility.user, session);
     this.#allTopics.delete(session);
     for (const topic of session.visibility.topics) removeFrom(this.#byTopic, topic, session);
-    const tokenId = session.principal.tokenId;
-    const left = this.streamsOf(tokenId) - 1;
-    if (left > 0) this.#perToken.set(tokenId, left);
-    else this.#perToken.delete(tokenId);
+    removeFrom(this.#byToken, session.principal.tokenId, session);
+    if (session.clientId !== null) {
+      const key = clientKey(session.principal.tokenId, session.clientId);
+      if (this.#byClient.get(key) === session) this.#byClient.delete(key);
+    }
   }
 
   /** Sends an alarm to every open stream that may see it (see isVisible: user first, else topic). */
-  broadcast(alarm: Alarm): void {
-    let recipients: SseSession[];
+  broadcast(alarm: Alarm, frames: FrameSource): void {
+    let recipients: StreamSession[];
     if (alarm.user !== undefined) {
       recipients = [...(this.#byUser.get(alarm.user) ?? [])];
     } else if (alarm.topic !== undefined) {
@@ -68,27 +77,21 @@ export class Registry {
     } else {
       return;
     }
-    if (recipients.length === 0) return;
-    const frame = Buffer.from(encodeEvent('alarm', JSON.stringify(alarm), alarm.id));
     // A copy: a delivery can close a session, which removes it from the sets above.
-    for (const session of recipients) session.deliver(alarm, frame);
+    for (const session of recipients) session.deliver(alarm, frames);
   }
 
   tokenIds(): string[] {
-    return [...this.#perToken.keys()];
+    return [...this.#byToken.keys()];
   }
 
-  /** Closes the streams an earlier connection of the same client left open. */
+  /** Closes the stream an earlier connection of the same client left open (a half-open one). */
   replaceClient(tokenId: string, clientId: string): void {
-    this.forEach((session) => {
-      if (session.principal.tokenId === tokenId && session.clientId === clientId) session.close('replaced');
-    });
+    this.#byClient.get(clientKey(tokenId, clientId))?.close('replaced');
   }
 
   closeToken(tokenId: string, reason: DisconnectReason): void {
-    this.forEach((session) => {
-      if (session.principal.tokenId === tokenId) session.close(reason);
-    });
+    for (const session of [...(this.#byToken.get(tokenId) ?? [])]) session.close(reason);
   }
 
   /** Bytes queued in this process for all open streams (kernel buffers not included). */
@@ -99,17 +102,11 @@ export class Registry {
   }
 
   /** The open sessions now (a copy: closing one while iterating is safe). */
-  snapshot(): SseSession[] {
+  snapshot(): StreamSession[] {
     return [...this.#sessions];
   }
 
-  forEach(fn: (session: SseSession) => void): void {
-    for (const session of [...this.#sessions]) fn(session);
-  }
-
-  closeAll(reason: DisconnectReason, finalFrame?: string): void {
-    this.forEach((session) => {
-      session.close(reason, finalFrame);
-    });
+  closeAll(reason: DisconnectReason, finalFrame: (session: StreamSession) => string | null): void {
+    for (const session of this.snapshot()) session.close(reason, finalFrame(session));
   }
 }

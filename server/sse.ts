@@ -25,9 +25,13 @@ export function encodeEvent(event: EventName, data: string, id?: string): string
   return `${frame}\n`;
 }
 
-export function encodeRetry(ms: number): string {
-  return `retry: ${Math.max(0, Math.trunc(ms))}\n\n`;
+/** A `retry:` field line, placed inside a frame (never alone: see StreamFormat.firstFramePrefix). */
+export function encodeRetryField(ms: number): string {
+  return `retry: ${Math.max(0, Math.trunc(ms))}\n`;
 }
 
-/** A comment frame: invisible to EventSource listeners, but bytes on the wire that keep proxies and NATs awake. */
-export const HEARTBEAT_FRAME = ': hb\n\n';
+/**
+ * A comment line: invisible to EventSource listeners, but bytes on the wire that keep proxies and
+ * NATs awake. No blank line after it, so no parser dispatches an (empty) event for it.
+ */
+export const HEARTBEAT_FRAME = ': hb\n';

@@ -3,10 +3,10 @@ import { z } from 'zod';
 import type { HistoryResponse, Me } from '../../protocol/index.ts';
 import { authenticate, principalOf } from '../auth.ts';
 import type { ServerContext } from '../context.ts';
+import { cursorOf } from '../cursor.ts';
 import { subscription } from '../topics.ts';
 import { parseInput } from '../validation.ts';
 import { corsHeaders } from './cors.ts';
-import { requestedCursor } from './stream.ts';
 
 const HistoryQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
@@ -26,7 +26,14 @@ export function registerHistoryRoutes(app: FastifyInstance, ctx: ServerContext):
       const principal = principalOf(request);
       const query = parseInput(HistoryQuery, request.query, 'query');
       const visibility = subscription(principal, query.topics);
-      const after = requestedCursor(ctx, request);
+      // History pages from the oldest retained alarm unless a cursor says where to start.
+      const cursor = cursorOf(request, (raw) => ctx.store.parseId(raw), ctx.now());
+      const after =
+        cursor.kind === 'after'
+          ? cursor.id
+          : cursor.kind === 'since-time'
+            ? await ctx.store.cursorBefore(cursor.time)
+            : null;
       const alarms = await ctx.store.read(after, visibility, query.limit);
       const last = alarms.at(-1);
       const body: HistoryResponse = {

@@ -138,6 +138,7 @@ return 1
 const TOKEN_REVOKE = `
 if redis.call('HGET', KEYS[1], 'revokedAt') ~= '' then return 0 end
 redis.call('HSET', KEYS[1], 'revokedAt', ARGV[1])
+redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2])
 return 1
 `;
 

@@ -61,6 +61,8 @@ function keysFor(prefix: string) {
     storeId: `${prefix}store-id`,
     token: (id: string) => `${prefix}token:${id}`,
     tokens: `${prefix}tokens`,
+    /** Revoked token ids scored by revocation time, so instances learn of revocations by polling one key. */
+    revocations: `${prefix}revocations`,
   };
 }
 
@@ -332,7 +334,9 @@ export class RedisStore implements AlarmStore, TokenStore {
     });
   }
 
-  checkCursor(after: string): Promise<CursorCheck> {
+  // Ids carry their own time here (Redis stream ids), so a reissued id always has a new time and the
+  // client's cursor time adds nothing: a rolled-back log shows as a cursor beyond the newest id.
+  checkCursor(after: string, _time?: number): Promise<CursorCheck> {
     return this.#run(async () => {
       const [last, prunedThrough] = (await this.#script(this.#redis, 'tocsinCursor', [
         this.#keys.log,
@@ -343,6 +347,21 @@ export class RedisStore implements AlarmStore, TokenStore {
         return { kind: 'pruned', through: prunedThrough };
       }
       return { kind: 'complete' };
+    });
+  }
+
+  async cursorBefore(time: number): Promise<string | null> {
+    // Ids are `ms-seq`: the largest id of the millisecond before `time` precedes every alarm at or after it.
+    return time <= 0 ? null : `${time - 1}-${U64_MAX}`;
+  }
+
+  newestId(): Promise<string | null> {
+    return this.#run(async () => {
+      const [last] = (await this.#script(this.#redis, 'tocsinCursor', [
+        this.#keys.log,
+        this.#keys.prunedThrough,
+      ])) as [string, string | null];
+      return last === '0-0' ? null : last;
     });
   }
 
@@ -436,10 +455,14 @@ export class RedisStore implements AlarmStore, TokenStore {
         ((await this.#script(
           this.#redis,
           'tocsinTokenRevoke',
-          [this.#keys.token(id)],
-          [String(at)],
+          [this.#keys.token(id), this.#keys.revocations],
+          [String(at), id],
         )) as unknown as number) === 1,
     );
+  }
+
+  revokedSince(since: number): Promise<string[]> {
+    return this.#run(() => this.#redis.zrangebyscore(this.#keys.revocations, since, '+inf'));
   }
 
   count(): Promise<number> {

@@ -123,6 +123,9 @@ export class SqliteStore implements AlarmStore, TokenStore {
     readMeta: StatementSync;
     writeMeta: StatementSync;
     lastIssued: StatementSync;
+    timeOf: StatementSync;
+    revokedSince: StatementSync;
+    newestBefore: StatementSync;
     tokenById: StatementSync;
   };
   readonly #storeId: string;
@@ -165,6 +168,9 @@ export class SqliteStore implements AlarmStore, TokenStore {
         'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
       ),
       lastIssued: this.#db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'alarms'"),
+      timeOf: this.#db.prepare('SELECT time FROM alarms WHERE id = ?'),
+      revokedSince: this.#db.prepare('SELECT id FROM tokens WHERE revoked_at >= ?'),
+      newestBefore: this.#db.prepare('SELECT max(id) AS id FROM alarms WHERE time < ?'),
       // Looked up on every publish and stream open: compiled once.
       tokenById: this.#db.prepare('SELECT * FROM tokens WHERE id = ?'),
     };
@@ -252,14 +258,35 @@ export class SqliteStore implements AlarmStore, TokenStore {
     return rows.map(rowToAlarm);
   }
 
-  async checkCursor(after: string): Promise<CursorCheck> {
+  async checkCursor(after: string, time?: number): Promise<CursorCheck> {
     this.#assertOpen();
     const id = Number(after);
-    const last = (this.#statements.lastIssued.get() as { seq: number } | undefined)?.seq ?? 0;
+    const last = this.#lastIssued();
     if (id > last) return { kind: 'unknown' };
+    if (time !== undefined) {
+      const row = this.#statements.timeOf.get(id) as { time: number } | undefined;
+      // The same id with another time: this history was restored from an older copy and reissued it.
+      if (row !== undefined && row.time !== time) return { kind: 'unknown' };
+    }
     const prunedThrough = Number(this.#meta('pruned_through') ?? '0');
     if (id < prunedThrough) return { kind: 'pruned', through: String(prunedThrough) };
     return { kind: 'complete' };
+  }
+
+  #lastIssued(): number {
+    return (this.#statements.lastIssued.get() as { seq: number } | undefined)?.seq ?? 0;
+  }
+
+  async cursorBefore(time: number): Promise<string | null> {
+    this.#assertOpen();
+    const row = this.#statements.newestBefore.get(time) as { id: number | null } | undefined;
+    return row?.id == null ? null : String(row.id);
+  }
+
+  async newestId(): Promise<string | null> {
+    this.#assertOpen();
+    const last = this.#lastIssued();
+    return last === 0 ? null : String(last);
   }
 
   parseId(raw: string): string | null {
@@ -351,6 +378,12 @@ export class SqliteStore implements AlarmStore, TokenStore {
       .prepare('SELECT * FROM tokens ORDER BY created_at, id')
       .all() as unknown as TokenRow[];
     return rows.map(rowToToken);
+  }
+
+  async revokedSince(since: number): Promise<string[]> {
+    this.#assertOpen();
+    const rows = this.#statements.revokedSince.all(since) as { id: string }[];
+    return rows.map((row) => row.id);
   }
 
   async revoke(id: string, at: number): Promise<boolean> {

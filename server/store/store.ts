@@ -51,7 +51,16 @@ export interface AlarmStore {
   append(alarm: NewAlarm): Promise<Alarm>;
   /** Alarms after `after` (null: from the oldest retained) that `who` may see, oldest first. */
   read(after: string | null, who: Visibility, limit: number): Promise<Alarm[]>;
-  checkCursor(after: string): Promise<CursorCheck>;
+  /**
+   * What the store can prove about the alarms after a client's cursor. `time`, when the client sent
+   * it, is the time of the alarm it saw under that id: a stored alarm with that id and another time
+   * means the history was rolled back (a restored backup reissues ids) → `unknown`.
+   */
+  checkCursor(after: string, time?: number): Promise<CursorCheck>;
+  /** The id of the newest alarm stored before `time` (ms), or null when none is retained. */
+  cursorBefore(time: number): Promise<string | null>;
+  /** The newest id this store issued that is still retained, or null when it holds none. */
+  newestId(): Promise<string | null>;
   /** The canonical id for a client-supplied one, or null when it cannot be an id of this store. */
   parseId(raw: string): string | null;
   compareIds(a: string, b: string): number;
@@ -79,5 +88,7 @@ export interface TokenStore {
   get(id: string): Promise<TokenRecord | undefined>;
   list(): Promise<TokenRecord[]>;
   revoke(id: string, at: number): Promise<boolean>;
+  /** Ids of tokens revoked at or after `since` (ms), by any process sharing this store. */
+  revokedSince(since: number): Promise<string[]>;
   count(): Promise<number>;
 }

@@ -13,6 +13,8 @@ export interface StreamOptions {
   topics?: string[];
   lastEventId?: string;
   since?: string;
+  /** More query parameters (e.g. event-source-polyfill's `lastEventId`). */
+  query?: Record<string, string>;
   headers?: Record<string, string>;
 }
 
@@ -27,6 +29,8 @@ export class RawStream {
   bytes = 0;
   response!: IncomingMessage;
   body = '';
+  /** The stream's text exactly as received (first 1 MiB). */
+  raw = '';
   ended = false;
   #buffer = '';
   #event: { event?: string; id?: string; data?: string[] } = {};
@@ -41,6 +45,7 @@ export class RawStream {
     const url = new URL('/v1/stream', baseUrl);
     if (options.topics !== undefined) url.searchParams.set('topics', options.topics.join(','));
     if (options.since !== undefined) url.searchParams.set('since', options.since);
+    for (const [name, value] of Object.entries(options.query ?? {})) url.searchParams.set(name, value);
     const headers: Record<string, string> = { accept: 'text/event-stream', ...options.headers };
     if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
     if (options.lastEventId !== undefined) headers['last-event-id'] = options.lastEventId;
@@ -89,6 +94,7 @@ export class RawStream {
       this.body += chunk;
       return;
     }
+    if (this.raw.length < 1 << 20) this.raw += chunk;
     this.#buffer += chunk;
     const lines = this.#buffer.split(/\r\n|\r|\n/);
     this.#buffer = lines.pop() ?? '';

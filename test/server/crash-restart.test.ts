@@ -74,6 +74,8 @@ describe('durability', () => {
     const code = await proc.kill('SIGTERM');
     await stream.waitForEnd();
     expect(code).toBe(0);
-    expect(stream.retries.at(-1)).toBe(250);
+    // The shutdown retry (2 s default) is jittered ±50% per stream so clients come back spread out.
+    expect(stream.retries.at(-1)).toBeGreaterThanOrEqual(1_000);
+    expect(stream.retries.at(-1)).toBeLessThanOrEqual(3_000);
   });
 });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Problem } from '../../protocol/index.ts';
+import { runServerCli } from '../helpers/process.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { RawStream } from '../helpers/sse-client.ts';
 
@@ -105,6 +106,29 @@ describe('authentication and scopes', () => {
       const metrics = await (await fetch(`${fast.url}/metrics`)).text();
       expect(metrics).toMatch(/tocsin_stream_disconnects_total\{reason="revoked"\} 1/);
       kept.close();
+    } finally {
+      await fast.dispose();
+    }
+  });
+
+  it('a token revoked from the CLI (another process) stops receiving within the poll, not the sweep', async () => {
+    // The per-token sweep is 10 minutes away: only the revocation poll can close this stream.
+    const fast = await startTestServer({ tokenRecheckMs: 600_000, revocationPollMs: 200 });
+    try {
+      const token = await fast.token({ user: 'temp', scope: 'subscribe' });
+      const doomed = await RawStream.open(fast.url, { token });
+      await doomed.waitForEvent('ready');
+      const revoked = await runServerCli([
+        'token',
+        'revoke',
+        token.split('_')[1] as string,
+        '--data-dir',
+        fast.dataDir,
+      ]);
+      expect(revoked.code).toBe(0);
+      await doomed.waitForEnd(5_000);
+      await fast.publish(fast.adminToken, { user: 'temp', title: 'after revocation' });
+      expect(doomed.alarmIds()).toEqual([]);
     } finally {
       await fast.dispose();
     }

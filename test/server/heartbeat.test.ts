@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type IntervalTimers, startHeartbeat } from '../../server/heartbeat.ts';
 import { Registry } from '../../server/registry.ts';
-import type { SseSession } from '../../server/session.ts';
+import type { StreamSession } from '../../server/session.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { RawStream } from '../helpers/sse-client.ts';
 
@@ -60,13 +60,15 @@ describe('heartbeats', () => {
     for (let i = 0; i < 2_500; i++) {
       const fake = {
         principal: { tokenId: `t${i}` },
+        clientId: null,
         visibility: { user: `u${i}`, topics: [] },
+        format: { heartbeat: () => Buffer.from(': hb\n') },
         write: () => {
           written++;
           return true;
         },
       };
-      registry.add(fake as unknown as SseSession);
+      registry.add(fake as unknown as StreamSession);
     }
     const stop = startHeartbeat(registry, 15_000, timers);
     timers.tick();

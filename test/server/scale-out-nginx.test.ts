@@ -72,7 +72,9 @@ describe.skipIf(skip !== null)(
       const holder = a.server.context.registry.size === 1 ? a : b;
       await holder.stop();
       await stream.waitForEnd();
-      expect(stream.retries.at(-1)).toBe(250);
+      // The shutdown retry (2 s default) is jittered ±50% per stream so clients come back spread out.
+      expect(stream.retries.at(-1)).toBeGreaterThanOrEqual(1_000);
+      expect(stream.retries.at(-1)).toBeLessThanOrEqual(3_000);
       const missed = await publish('while moving');
       const resumed = await RawStream.open(url, { token, lastEventId: first });
       await resumed.waitForEvent('ready');

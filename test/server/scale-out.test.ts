@@ -107,7 +107,7 @@ describe.skipIf(skip !== null)('several instances on one Redis', () => {
   });
 
   it('a graceful shutdown ends streams with a short retry; the client resumes on the other instance', async () => {
-    // The production defaults: a 3 s reconnect delay normally, 250 ms when an instance shuts down.
+    // The production defaults: a 3 s reconnect delay normally, 2 s ±50% when an instance shuts down.
     const [a, b] = await twoInstances({ retryMs: 3_000 });
     const token = await a.token({ user: 'alice', scope: 'subscribe', topics: ['ops'] });
     const onA = await open(a.url, { token });
@@ -117,7 +117,9 @@ describe.skipIf(skip !== null)('several instances on one Redis', () => {
 
     await a.stop();
     await onA.waitForEnd();
-    expect(onA.retries).toEqual([3_000, 250]);
+    expect(onA.retries[0]).toBe(3_000);
+    expect(onA.retries[1]).toBeGreaterThanOrEqual(1_000);
+    expect(onA.retries[1]).toBeLessThanOrEqual(3_000);
 
     const during = (await b.publish(b.adminToken, { topic: 'ops', title: 'while moving' })).id;
     const onB = await open(b.url, { token, lastEventId: before });

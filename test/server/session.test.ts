@@ -1,7 +1,8 @@
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type DisconnectReason, SseSession } from '../../server/session.ts';
+import { type DisconnectReason, StreamSession } from '../../server/session.ts';
+import { sseFormat } from '../../server/stream-format.ts';
 import { RawStream } from '../helpers/sse-client.ts';
 
 const principal = { tokenId: 't', user: 'u', scope: 'subscribe' as const, topics: null };
@@ -29,14 +30,25 @@ afterEach(() => {
 });
 
 function session(res: ServerResponse, closes: DisconnectReason[], maxBufferedBytes = 1 << 20, now = () => 0) {
-  return new SseSession(res, principal, { user: 'u', topics: [] }, null, {
-    maxBufferedBytes,
-    slowConsumerGraceMs: 1_000,
-    now,
-    compareIds: (a, b) => Number(a) - Number(b),
-    onFrame: () => {},
-    onClose: (_s, reason) => closes.push(reason),
-  });
+  return new StreamSession(
+    res,
+    {
+      principal,
+      visibility: { user: 'u', topics: [] },
+      format: sseFormat(3000),
+      after: null,
+      clientId: null,
+    },
+    {
+      maxBufferedBytes,
+      maxFrameBytes: 16 * 1024,
+      slowConsumerGraceMs: 1_000,
+      now,
+      compareIds: (a, b) => Number(a) - Number(b),
+      onFrame: () => {},
+      onClose: (_s, reason) => closes.push(reason),
+    },
+  );
 }
 
 describe('SseSession write guard', () => {
@@ -104,6 +116,33 @@ describe('SseSession write guard', () => {
     expect(closes).toEqual(['slow-consumer']);
   });
 
+  it('keeps a reader that is behind but still taking bytes: judged by progress, not by queue size', async () => {
+    const { res, client, close } = await withResponse();
+    cleanups.push(close);
+    const closes: DisconnectReason[] = [];
+    let clock = 0;
+    const s = session(res, closes, 64 * 1024, () => clock);
+    client.pause();
+    const frame = `data: ${'x'.repeat(8 * 1024)}\n\n`;
+    while (res.writableLength <= 64 * 1024) s.write(frame);
+    for (let round = 0; round < 5; round++) {
+      // The reader takes a little (less than what is queued), then stalls again.
+      const before = res.writableLength;
+      client.socket.resume();
+      await new Promise<void>((r) => {
+        const check = () => (res.writableLength < before ? r() : setImmediate(check));
+        check();
+      });
+      client.socket.pause();
+      clock += 900; // each sip within the grace period of the last
+      s.write(frame);
+      expect(s.closed).toBe(false);
+    }
+    expect(clock).toBeGreaterThan(1_000); // longer than one grace period in all
+    expect(closes).toEqual([]);
+    client.close();
+  });
+
   it('forgives a burst once the reader drains it', async () => {
     const { res, client, close } = await withResponse();
     cleanups.push(close);
@@ -129,13 +168,13 @@ describe('SseSession write guard', () => {
     const s = session(res, []);
     const alarm = (id: string) => ({ id, time: 0, title: id, priority: 3, tags: [] });
     const frame = (id: string) => Buffer.from(`event: alarm\nid: ${id}\ndata: {}\n\n`);
-    s.deliver(alarm('2'), frame('2')); // arrives during replay
-    s.deliver(alarm('3'), frame('3'));
-    s.writeAlarm(alarm('1'), frame('1')); // replay
-    s.writeAlarm(alarm('2'), frame('2'));
+    const frames = (id: string) => () => frame(id);
+    s.deliver(alarm('2'), frames('2')); // arrives during replay
+    s.deliver(alarm('3'), frames('3'));
+    s.writeReplayed('2', '2', Buffer.concat([frame('1'), frame('2')])); // replay, one page
     s.goLive();
-    s.deliver(alarm('3'), frame('3')); // a duplicate from the fan-out
-    s.deliver(alarm('4'), frame('4'));
+    s.deliver(alarm('3'), frames('3')); // a duplicate from the fan-out
+    s.deliver(alarm('4'), frames('4'));
     await client.waitFor((c) => c.frames.length === 4);
     expect(client.frames.map((f) => f.id)).toEqual(['1', '2', '3', '4']);
     client.close();

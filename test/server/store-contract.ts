@@ -37,6 +37,30 @@ export function describeStoreContract(name: string, options: ContractOptions): v
 
   describe(`store contract: ${name}`, () => {
     it(
+      'names its newest id, the cursor before a time, and checks a cursor against its time',
+      withStore(roomy, async ({ store, setNow }) => {
+        expect(await store.newestId()).toBeNull();
+        setNow(1_700_000_000_000);
+        const a = await store.append(alarm('a'));
+        setNow(1_700_000_060_000);
+        const b = await store.append(alarm('b'));
+        expect(await store.newestId()).toBe(b.id);
+        const who = { user: 'nobody', topics: ['ops'] };
+        // Reading after cursorBefore(t) yields exactly the alarms stored at or after t.
+        for (const [t, expected] of [
+          [1_699_999_999_999, [a, b]],
+          [1_700_000_000_000, [a, b]],
+          [1_700_000_000_001, [b]],
+          [1_700_000_060_001, []],
+        ] as const) {
+          expect(await store.read(await store.cursorBefore(t), who, 10)).toEqual(expected);
+        }
+        expect(await store.checkCursor(a.id, a.time)).toEqual({ kind: 'complete' });
+        expect(await store.checkCursor(a.id)).toEqual({ kind: 'complete' });
+      }),
+    );
+
+    it(
       'appends with strictly increasing ids and the store’s time, and reads them back in order',
       withStore(roomy, async ({ store, setNow }) => {
         setNow(1_700_000_000_000);
