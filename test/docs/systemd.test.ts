@@ -81,7 +81,7 @@ describe('the systemd unit in docs/operations.md', () => {
     const [node, ...args] = (service.find(([key]) => key === 'ExecStart')?.[1] ?? '').split(/\s+/);
     const data = join(dir, 'state');
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir };
-    for (const [key, value] of service.filter(([k]) => k === 'Environment')) {
+    for (const [, value] of service.filter(([k]) => k === 'Environment')) {
       const eq = value.indexOf('=');
       env[value.slice(0, eq)] = value.slice(eq + 1).replace('/var/lib/tocsin', data);
     }
