@@ -47,6 +47,7 @@ function substitute(script: string): string {
   return script
     .replaceAll('http://127.0.0.1:8080', server.url)
     .replaceAll('/var/lib/tocsin', paths.data)
+    .replaceAll('./tocsin-data', paths.data)
     .replaceAll('/var/backups/tocsin', paths.backups);
 }
 
@@ -58,7 +59,7 @@ async function runBlock(script: string): Promise<{ code: number | null; output: 
   ].join('\n');
   const child = spawn('bash', ['-c', `${preamble}\n${script}`], {
     cwd: ROOT,
-    env: { ...process.env, HOME: paths.home, TOKEN: server.adminToken ?? '' },
+    env: { ...process.env, HOME: paths.home, TOKEN: server.adminToken ?? '', ADMIN: server.adminToken ?? '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
