@@ -13,6 +13,7 @@ const UNIT = [
   'server/**/*.test.ts',
   'client/**/*.test.ts',
   'test/protocol/**/*.test.ts',
+  'test/architecture/**/*.test.ts',
   'test/client/agent-reconnect.test.ts',
   'test/client/backoff.test.ts',
   'test/client/json-file.test.ts',
