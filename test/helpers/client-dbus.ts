@@ -26,7 +26,7 @@ export function which(tool: string): string | null {
 }
 
 /** Why `suite` cannot run here (printed), or null when it can; in CI a missing tool fails instead. */
-export function missingInfrastructure(tools: readonly string[], suite: string): string | null {
+export function missingInfrastructure(tools: readonly string[], suite = 'D-Bus tests'): string | null {
   const missing = tools.filter((tool) => which(tool) === null);
   return requirement(
     suite,
