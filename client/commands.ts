@@ -243,7 +243,7 @@ function cursorPath(dataDir: string, server: string, topics: readonly string[]):
  * One alarm as one terminal line: time, priority, where, title, body (line breaks folded, control
  * characters removed, so a publisher cannot forge lines or send escape sequences to the terminal).
  */
-function formatAlarm(alarm: Alarm): string {
+export function formatAlarm(alarm: Alarm): string {
   const where = alarm.topic !== undefined ? `#${alarm.topic}` : `@${alarm.user ?? '?'}`;
   const fold = (text: string) => stripControlChars(text.replace(/\s*[\r\n]+\s*/g, ' ')).replace(/\t/g, ' ');
   const body = alarm.body === undefined || alarm.body === '' ? '' : ` - ${fold(alarm.body)}`;
