@@ -136,7 +136,7 @@ export class KeytarCredentialStore implements CredentialStore {
       // keytar is an optional dependency: where its native build failed, npm left it out.
       throw new CredentialError(
         'keychain-module-missing',
-        `the OS keychain module (keytar) is not installed or did not build (${firstLine(error)}); to use the keychain, ${keytarInstallHint()}`,
+        `the OS keychain is not available: its module, keytar, is not installed or did not build (${firstLine(error)}); to use the keychain, ${keytarInstallHint()}`,
         { cause: error },
       );
     }

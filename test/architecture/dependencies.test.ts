@@ -1,6 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { dirname, join, normalize } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -21,16 +20,11 @@ const MAY_IMPORT: Record<Room, readonly Room[]> = {
   renderer: ['client', 'protocol'],
 };
 
-const files = execFileSync(
-  'git',
-  ['ls-files', '-co', '--exclude-standard', '--', ...ROOMS.map((r) => `${r}/*.ts`)],
-  {
-    cwd: ROOT,
-    encoding: 'utf8',
-  },
-)
-  .split('\n')
-  .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'));
+const files = ROOMS.flatMap((room) =>
+  (readdirSync(join(ROOT, room), { recursive: true }) as string[])
+    .map((path) => `${room}/${path.split(sep).join('/')}`)
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !f.includes('node_modules/')),
+);
 
 /** Every `import … from '…'`, `export … from '…'` and `import('…')` specifier of a file. */
 function specifiers(file: string): string[] {

@@ -9,7 +9,7 @@ import { cliEnv, runTocsin, TocsinProcess } from '../helpers/client-cli.ts';
 import {
   busEnv,
   type Keyring,
-  missingInfrastructure,
+  missingKeychain,
   type PrivateBus,
   startKeyring,
   startPrivateBus,
@@ -161,10 +161,7 @@ describe('tocsin listen and publish', () => {
   });
 });
 
-const skipReason = missingInfrastructure(
-  ['dbus-daemon', 'gnome-keyring-daemon'],
-  'tocsin login/logout keychain tests',
-);
+const skipReason = missingKeychain('tocsin login/logout keychain tests');
 
 describe.skipIf(skipReason !== null)('tocsin login, listen, logout with the OS keychain', () => {
   let bus: PrivateBus;

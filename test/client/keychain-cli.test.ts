@@ -7,7 +7,7 @@ import { runTocsin } from '../helpers/client-cli.ts';
 import {
   busEnv,
   type Keyring,
-  missingInfrastructure,
+  missingKeychain,
   type PrivateBus,
   startKeyring,
   startPrivateBus,
@@ -34,7 +34,7 @@ describe('keytar absent (an optional dependency that did not build)', () => {
   });
 });
 
-const skipReason = missingInfrastructure(['dbus-daemon', 'gnome-keyring-daemon'], 'keychain CLI tests');
+const skipReason = missingKeychain('keychain CLI tests');
 
 describe.skipIf(skipReason !== null)('tocsin with a locked, an unlocked and no keychain', () => {
   let srv: TestServer;

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { Message } from 'dbus-next';
@@ -23,6 +24,30 @@ export function which(tool: string): string | null {
     }
   }
   return null;
+}
+
+/**
+ * Why a suite that uses the OS keychain through keytar cannot run here (printed), or null: the D-Bus
+ * and gnome-keyring programs, and keytar itself, an optional dependency that is absent where its
+ * native build failed (no libsecret). In CI either fails instead.
+ */
+export function missingKeychain(suite: string): string | null {
+  const missing = ['dbus-daemon', 'gnome-keyring-daemon'].filter((tool) => which(tool) === null);
+  let keytar: string | null = null;
+  try {
+    createRequire(import.meta.url)('keytar');
+  } catch (error) {
+    keytar = `keytar does not load (${(error as Error).message.split('\n')[0]}); it needs libsecret to build: apt-get install libsecret-1-dev, then npm rebuild keytar`;
+  }
+  const reasons = [
+    ...(missing.length === 0
+      ? []
+      : [
+          `${missing.join(', ')} not found on PATH (Debian: apt-get install dbus-daemon gnome-keyring dbus-x11)`,
+        ]),
+    ...(keytar === null ? [] : [keytar]),
+  ];
+  return requirement(suite, reasons.length === 0 ? null : reasons.join('; '));
 }
 
 /** Why `suite` cannot run here (printed), or null when it can; in CI a missing tool fails instead. */

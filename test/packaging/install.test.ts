@@ -120,7 +120,9 @@ describe('npm ci without libsecret (keytar cannot build)', () => {
     // login verifies the token, then says exactly what to install or how to proceed.
     const login = await tocsin(['login', server.url], bareEnv(), `${admin}\n`);
     expect(login.code).toBe(4);
-    expect(login.stderr).toMatch(/keytar\) is not installed or did not build/);
+    expect(login.stderr).toMatch(
+      /OS keychain is not available: its module, keytar, is not installed or did not build/,
+    );
     expect(login.stderr).toMatch(/libsecret-1-dev/);
     expect(login.stderr).toMatch(/npm rebuild keytar/);
     expect(login.stderr).toMatch(/TOCSIN_TOKEN/);
