@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CURSOR_TIME_HEADER } from '../../protocol/index.ts';
 import { runNode, type ServerProcess, spawnServer } from '../helpers/process.ts';
 import { RawStream } from '../helpers/sse-client.ts';
 
@@ -20,6 +21,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+let lastTime = 0;
 async function publish(url: string, token: string, title: string): Promise<string> {
   const response = await fetch(`${url}/v1/alarms`, {
     method: 'POST',
@@ -27,7 +29,9 @@ async function publish(url: string, token: string, title: string): Promise<strin
     body: JSON.stringify({ user: 'alice', title }),
   });
   expect(response.status).toBe(201);
-  return ((await response.json()) as { id: string }).id;
+  const stored = (await response.json()) as { id: string; time: number };
+  lastTime = stored.time;
+  return stored.id;
 }
 
 /** The documented procedure up to the start; `bump` is its step 3 (move the id sequence on). */
@@ -52,6 +56,7 @@ async function backupThenRestore(bump: boolean) {
   live.prepare('VACUUM INTO ?').run(backup);
   live.close();
   const lost = [await publish(server.url, admin, 'four'), await publish(server.url, admin, 'five')];
+  const lostTime = lastTime;
 
   // Restore: stop, replace the file, drop its WAL and shared-memory files, (bump,) start.
   await server.kill('SIGTERM');
@@ -66,7 +71,7 @@ async function backupThenRestore(bump: boolean) {
   }
   server = await spawnServer(data);
   expect(server.adminToken, 'the restored store still has its tokens').toBeUndefined();
-  return { admin, alice, kept, lost, url: server.url };
+  return { admin, alice, kept, lost, lostTime, url: server.url };
 }
 
 /** Step 3 of the restore in docs/operations.md, verbatim. */
@@ -100,6 +105,24 @@ describe('restore from an online backup', () => {
     await stream.waitForEvent('ready');
     expect(stream.alarmIds()).toEqual(fresh);
     stream.close();
+  });
+
+  it('without it, a client that sends its cursor time (the agent) still gets a gap, then everything', async () => {
+    const { admin, alice, kept, lost, lostTime, url } = await backupThenRestore(false);
+    const cursor = lost.at(-1) as string;
+    const fresh = [await publish(url, admin, 'six'), await publish(url, admin, 'seven')];
+    expect(fresh).toEqual(lost); // the lost ids, issued again
+    const stream = await RawStream.open(url, {
+      token: alice,
+      lastEventId: cursor,
+      headers: { [CURSOR_TIME_HEADER]: String(lostTime) },
+    });
+    await stream.waitForEvent('ready');
+    const gap = stream.frames.find((f) => f.event === 'gap');
+    expect(gap && JSON.parse(gap.data)).toMatchObject({ reason: 'unknown', after: cursor });
+    expect(stream.alarmIds()).toEqual([...kept, ...fresh]);
+    stream.close();
+    await server?.kill();
   });
 
   it('is the procedure docs/operations.md documents', async () => {
