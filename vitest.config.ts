@@ -25,6 +25,7 @@ const UNIT = [
   'test/client/retry-field.test.ts',
   'test/client/watchdog.test.ts',
   'test/desktop/tray-menu.test.ts',
+  'test/server/registry.test.ts',
   'test/server/sse.test.ts',
   'test/server/store-sqlite.test.ts',
 ];
