@@ -14,6 +14,12 @@ export interface AgentBenchConfig {
   idleCpuWindowMs: number;
   halfOpenHeartbeatMs: number;
   halfOpenRepeats: number;
+  /** Outage lengths: connections cut and refused this long, then the time until the agent is live. */
+  outagesMs: number[];
+  /** A proxy ends every connection at this age while an alarm is published every `cutPublishGapMs`. */
+  cutEveryMs: number;
+  cutWindowMs: number;
+  cutPublishGapMs: number;
 }
 
 export type Phase = 'idle' | 'streams' | 'publish' | 'agent';
@@ -60,7 +66,16 @@ const FULL: Omit<BenchConfig, 'targets' | 'record' | 'profile' | 'phases'> = {
     capMs: 10_000,
   },
   throughput: { concurrency: [1, 128], durationMs: 2_000, warmupMs: 300 },
-  agent: { resumes: 10, idleCpuWindowMs: 60_000, halfOpenHeartbeatMs: 1_000, halfOpenRepeats: 3 },
+  agent: {
+    resumes: 10,
+    idleCpuWindowMs: 60_000,
+    halfOpenHeartbeatMs: 1_000,
+    halfOpenRepeats: 3,
+    outagesMs: [5_000, 30_000, 120_000],
+    cutEveryMs: 20_000,
+    cutWindowMs: 90_000,
+    cutPublishGapMs: 500,
+  },
 };
 
 const QUICK: typeof FULL = {
@@ -71,7 +86,16 @@ const QUICK: typeof FULL = {
   fanout: { sizes: [100, 1_000], alarms: 3, timeoutMs: 10_000 },
   storm: { subscribers: 1_000, missed: 100, trickle: 5, trickleGapMs: 20, retryMs: 250, capMs: 10_000 },
   throughput: { concurrency: [16], durationMs: 1_000, warmupMs: 200 },
-  agent: { resumes: 3, idleCpuWindowMs: 3_000, halfOpenHeartbeatMs: 300, halfOpenRepeats: 1 },
+  agent: {
+    resumes: 3,
+    idleCpuWindowMs: 3_000,
+    halfOpenHeartbeatMs: 300,
+    halfOpenRepeats: 1,
+    outagesMs: [3_000],
+    cutEveryMs: 2_000,
+    cutWindowMs: 6_000,
+    cutPublishGapMs: 250,
+  },
 };
 
 export function parseBenchArgs(argv: string[]): BenchConfig {

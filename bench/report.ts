@@ -369,9 +369,29 @@ export function renderReport(input: ReportInput): { markdown: string; failures: 
               `${num(ag.idleCpuPercent, 3)} % of one core`,
               `agent process, live and idle for ${num(ag.idleWindowMs / 1000, 0)} s, 15 s heartbeat`,
             ],
+            ...(ag.outageRecoveryMs ?? []).map(([outage, ms]): string[] => [
+              `outage of ${num(outage / 1000, 0)} s → live`,
+              `${num(ms, 0)} ms`,
+              'a proxy cuts the stream and refuses connections for the outage; from the path being back to live',
+            ]),
+            ...(ag.cutLatencyMs === undefined
+              ? []
+              : [
+                  [
+                    `latency, proxy cutting every ${num((ag.cutEveryMs ?? 0) / 1000, 0)} s`,
+                    fmt(spread(ag.cutLatencyMs), 0, 'ms'),
+                    `publish → agent, ${ag.cutPublished} alarms at a steady pace, lost ${ag.cutLost}; every connection ends cleanly at that age`,
+                  ],
+                ]),
           ],
         ),
       );
+      for (const f of ag.fleet ?? []) {
+        out.push('');
+        out.push(
+          `Fleet arrivals after a ${num(f.outageMs / 1000, 0)} s outage (${f.agents} agents, the agent's own reconnect policy, server \`retry:\` ${num(f.serverRetryMs / 1000, 0)} s): median ${num(f.medianMs, 0)} ms, p99 ${num(f.p99Ms, 0)} ms, max ${num(f.maxMs, 0)} ms after the server is back; ${num(f.attemptsPerSecondWhileDown, 0)} attempts/s against it while down. Agents per second after recovery: ${f.perSecond.map((n, i) => `${i}–${i + 1} s: ${n}`).join(', ')}.`,
+        );
+      }
     }
     out.push('');
   }
@@ -452,6 +472,17 @@ export function renderReport(input: ReportInput): { markdown: string; failures: 
     if (input.agent !== undefined) {
       const resume = spread(input.agent.resumeToLiveMs).median;
       targetRows.push(['wake → live ≤ 1 s', `${resume <= 1_000 ? 'met' : 'not met'}: ${num(resume, 0)} ms`]);
+      const outages = (input.agent.outageRecoveryMs ?? []).map(([, ms]) => ms);
+      const fleetWorst = Math.max(0, ...(input.agent.fleet ?? []).map((f) => f.maxMs));
+      const fleetMedian = Math.max(0, ...(input.agent.fleet ?? []).map((f) => f.medianMs));
+      if (outages.length > 0) {
+        const median = spread(outages).median;
+        const worst = Math.max(...outages, fleetWorst);
+        targetRows.push([
+          'back after an outage: median ≤ 5 s, worst ≤ 15 s',
+          `${Math.max(median, fleetMedian) <= 5_000 && worst <= 15_000 ? 'met' : 'not met'}: measured median ${num(median, 0)} ms; fleet median ${num(fleetMedian, 0)} ms, worst ${num(worst, 0)} ms`,
+        ]);
+      }
     } else if (config.phases.includes('agent')) {
       targetRows.push(['wake → live ≤ 1 s', 'not measured (see 5)']);
     }

@@ -1,26 +1,32 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Alarm, GapEvent, ReadyEvent } from '../protocol/index.ts';
-import { type BackoffPolicy, reconnectDelay } from './backoff.ts';
+import { type AgentStore, alarmKey, type Position, SqliteAgentStore } from './agent-store.ts';
 import { type Clock, systemClock, type TimerHandle } from './clock.ts';
 import { type AgentConfig, type AgentConfigInput, parseAgentConfig } from './config.ts';
-import { type Cursor, type CursorProblemCode, type CursorStore, MemoryCursorStore } from './cursor.ts';
+import type { ConnectionEnd } from './connection-end.ts';
 import { RecentIds } from './dedup.ts';
 import { AgentError } from './errors.ts';
 import { DriftDetector, type PowerEvent, type PowerEvents } from './power.ts';
-import {
-  type ConnectionState,
-  ConnectionStateMachine,
-  type ConnectReason,
-  type FailureReason,
-} from './state.ts';
-import { type FetchFunction, Stream, type StreamEnd } from './stream.ts';
+import { decideReconnect, type ReconnectDecision } from './reconnect.ts';
+import { type ConnectionState, ConnectionStateMachine, type ConnectReason } from './state.ts';
+import { type FetchFunction, Stream } from './stream.ts';
 import { HEARTBEAT_TOLERANCE, Watchdog } from './watchdog.ts';
 
 export interface AlarmInfo {
   /** True for alarms replayed before `ready` (missed while away), false for live ones. */
   readonly replayed: boolean;
+  /**
+   * Part of a backlog to show as history, summarised rather than one popup each: the first run's
+   * look back, or everything a server replays after its history was reset or rolled back.
+   */
+  readonly backlog: boolean;
+  /** Recorded before a crash but never shown: shown now, on restart. */
+  readonly recovered: boolean;
 }
+
+/** Why a backlog is being replayed. */
+export type BacklogReason = 'first-run' | 'store-reset';
 
 /** Something the user should know about the completeness of what they were shown. */
 export type GapNotice =
@@ -32,14 +38,16 @@ export type GapNotice =
       readonly message: string;
     }
   | {
-      /** The server's store was reset or replaced: its ids start over, everything it holds is replayed. */
+      /** The server's store was reset, replaced or rolled back: its ids start over, what it holds is replayed. */
       readonly kind: 'store-reset';
       readonly previousStoreId: string | null;
       readonly message: string;
     };
 
 export type AgentWarningCode =
-  | CursorProblemCode
+  | 'cursor-corrupt'
+  | 'state-damaged'
+  | 'state-unwritable'
   | 'cursor-write-failed'
   | 'cursor-rejected'
   | 'malformed-frame'
@@ -54,6 +62,8 @@ export interface AgentWarning {
 export interface AgentEvents {
   state: [state: ConnectionState, previous: ConnectionState];
   alarm: [alarm: Alarm, info: AlarmInfo];
+  /** A backlog replay is complete (before `ready`): `count` alarms were delivered with `backlog: true`. */
+  backlog: [count: number, reason: BacklogReason];
   ready: [ready: ReadyEvent];
   gap: [gap: GapNotice];
   warning: [warning: AgentWarning];
@@ -61,28 +71,33 @@ export interface AgentEvents {
 
 /** What the agent is given rather than configured with: I/O and time. All optional. */
 export interface AgentDeps {
-  /** Where the cursor lives; default: memory only (nothing survives a restart). */
-  readonly cursorStore?: CursorStore;
+  /**
+   * Where position and history live; default: in memory (nothing survives a restart). The agent
+   * owns it from here on and closes it in `stop()`.
+   */
+  readonly store?: AgentStore;
   /** System sleep and network signals (Electron's powerMonitor and net status). */
   readonly power?: PowerEvents;
   readonly clock?: Clock;
   /** [0, 1), for backoff jitter. */
   readonly random?: () => number;
   readonly fetch?: FetchFunction;
-  /** Ids already shown (e.g. from local history), so a replay after a lost cursor write repeats nothing. */
-  readonly seenIds?: Iterable<string>;
   /** Diagnostics, never containing the token. */
   readonly debug?: (message: string) => void;
 }
 
+const RESET_MESSAGE =
+  'the server was reset or restored from a backup; showing the alarms it holds as history, some may be missing';
+
 /**
  * The desktop agent: keeps exactly one authenticated event stream open to a Tocsin server, and
- * delivers every alarm once, in order, across drops, half-open connections, sleep, restarts and
- * server restarts.
+ * delivers every alarm once, in order, across drops, half-open connections, sleep, restarts, crashes
+ * and server restarts or rollbacks.
  *
  * Invariants: at most one Stream exists at a time (every path to a new one goes through #connect,
- * which closes the old one first); at most one timer decides the next attempt; the cursor only moves
- * forward with delivered alarms, and is saved before the process may exit (`stop()` flushes it).
+ * which closes the old one first); at most one timer decides the next attempt; every alarm is
+ * recorded durably (position + history, one write) before a listener sees it; what happens after a
+ * connection ends is decided by `decideReconnect` alone.
  */
 export class Agent extends EventEmitter<AgentEvents> {
   /** The validated configuration, without the token (which must never reach a renderer or a log). */
@@ -90,10 +105,9 @@ export class Agent extends EventEmitter<AgentEvents> {
   readonly #clock: Clock;
   readonly #random: () => number;
   readonly #fetch: FetchFunction;
-  readonly #cursorStore: CursorStore;
+  readonly #store: AgentStore;
   readonly #power: PowerEvents | undefined;
   readonly #debug: (message: string) => void;
-  readonly #policy: BackoffPolicy;
   readonly #machine: ConnectionStateMachine;
   readonly #seen: RecentIds;
   /** Sent with every stream so the server drops our previous, possibly half-open, connection. */
@@ -101,26 +115,43 @@ export class Agent extends EventEmitter<AgentEvents> {
   readonly #drift: DriftDetector | undefined;
 
   #token: string;
-  #cursor: Cursor = { id: null, storeId: null };
+  #position: Position | null = null;
+  #storeId: string | null = null;
   #running = false;
+  #started = false;
   #startPromise: Promise<void> | null = null;
   #unsubscribePower: (() => void) | null = null;
+  /** True while the last write failed: one warning per failing streak, not one per alarm. */
+  #storeFailing = false;
 
   #stream: Stream | null = null;
   #watchdog: Watchdog | null = null;
   #retryTimer: TimerHandle | undefined;
-  /** Consecutive failed attempts since the last stable live period. */
-  #attempt = 0;
-  #liveSince: number | null = null;
+  /** Consecutive attempts that never became live. */
+  #failures = 0;
   #serverRetryMs: number | undefined;
   #networkOffline = false;
+  /**
+   * What the next connection asks for when there is no position (null: the first-run look back),
+   * and whether what that brings is a backlog to summarise.
+   */
+  #nextSince: { readonly since: string; readonly backlog: BacklogReason | null } | null = null;
+  /** The server refused `?since=` (an older server): it replays everything without a cursor. */
+  #sinceUnsupported = false;
+  #sentSince = false;
 
   // Per-stream facts, reset by #connect.
   #ready = false;
+  #phase: 'connecting' | 'replaying' | 'live' = 'connecting';
   #gapUnknown = false;
-  #sentCursor: string | null = null;
-  #idsThisStream: string[] = [];
-  #pendingSave: Promise<void> = Promise.resolve();
+  #sentPosition: Position | null = null;
+  #backlog: BacklogReason | null = null;
+  #backlogCount = 0;
+  /** New alarms received in this chunk, recorded together in one write (see #flushAlarms). */
+  #pending: { readonly alarm: Alarm; readonly info: AlarmInfo }[] = [];
+  /** The position moved since the last write. */
+  #positionDirty = false;
+  #flushQueued = false;
 
   constructor(config: AgentConfigInput, deps: AgentDeps = {}) {
     super();
@@ -130,11 +161,10 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.#clock = deps.clock ?? systemClock;
     this.#random = deps.random ?? Math.random;
     this.#fetch = deps.fetch ?? ((input, init) => globalThis.fetch(input, init));
-    this.#cursorStore = deps.cursorStore ?? new MemoryCursorStore();
+    this.#store = deps.store ?? new SqliteAgentStore(':memory:');
     this.#power = deps.power;
     this.#debug = deps.debug ?? (() => {});
-    this.#policy = this.config.backoff;
-    this.#seen = new RecentIds(this.config.dedupCapacity, deps.seenIds);
+    this.#seen = new RecentIds(this.config.dedupCapacity);
     this.#machine = new ConnectionStateMachine({
       status: 'stopped',
       reason: 'stop',
@@ -145,8 +175,8 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.#drift =
       sleep === false
         ? undefined
-        : new DriftDetector(this.#clock, sleep, (late) => {
-            this.#debug(`timer drift of ${late} ms: the system slept`);
+        : new DriftDetector(this.#clock, sleep, (drift) => {
+            this.#debug(`the wall clock drifted ${drift} ms from the monotonic one: sleep or a clock step`);
             this.#wake('clock-drift');
           });
   }
@@ -155,12 +185,15 @@ export class Agent extends EventEmitter<AgentEvents> {
     return this.#machine.current;
   }
 
-  /** The last delivered alarm id and its store. */
-  get cursor(): Cursor {
-    return this.#cursor;
+  /** The last alarm received (id and time) and its store; null before the first. */
+  get position(): Position | null {
+    return this.#position;
   }
 
-  /** Loads the cursor and connects. Resolves once the first attempt started (not once live). */
+  /**
+   * Loads the saved state, shows what was recorded but never shown (a crash), and connects.
+   * Resolves once the first attempt started (not once live).
+   */
   start(): Promise<void> {
     if (this.#startPromise !== null) return this.#startPromise;
     this.#startPromise = this.#start();
@@ -168,16 +201,22 @@ export class Agent extends EventEmitter<AgentEvents> {
   }
 
   async #start(): Promise<void> {
-    const loaded = await this.#cursorStore.load();
+    if (this.#started) throw new AgentError('stopped', 'an agent cannot be started again after stop()');
+    this.#started = true;
+    const loaded = this.#store.load();
     if (loaded.problem !== undefined) this.#warn(loaded.problem.code, loaded.problem.message);
-    if (loaded.cursor !== null) this.#cursor = loaded.cursor;
+    this.#position = loaded.position;
+    this.#storeId = loaded.position?.storeId ?? null;
+    for (const key of loaded.seen) this.#seen.add(key);
     this.#running = true;
+    for (const alarm of loaded.unshown)
+      this.#show(alarm, { replayed: true, backlog: false, recovered: true });
     this.#unsubscribePower = this.#power?.subscribe((event) => this.#onPower(event)) ?? null;
     this.#drift?.start();
     this.#connect('start');
   }
 
-  /** Closes the stream, cancels every timer and waits until the cursor is on disk. */
+  /** Closes the stream, cancels every timer and closes the store (everything is already on disk). */
   async stop(): Promise<void> {
     if (this.#startPromise !== null) await this.#startPromise.catch(() => {});
     this.#startPromise = null;
@@ -189,8 +228,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       this.#teardown();
       this.#setState({ status: 'stopped', reason: 'stop', since: this.#clock.now() });
     }
-    await this.#pendingSave.catch(() => {});
-    await this.#cursorStore.flush().catch(() => {});
+    this.#store.close();
   }
 
   /** A new token (the user signed in again): reconnect with it at once. */
@@ -198,7 +236,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     if (token === '') throw new AgentError('invalid-config', 'a token is required');
     this.#token = token;
     if (this.#running) {
-      this.#attempt = 0;
+      this.#failures = 0;
       this.#connect('token-changed');
     }
   }
@@ -206,7 +244,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   /** Reconnect now, skipping any backoff wait (a "retry now" menu item). */
   reconnectNow(): void {
     if (!this.#running || this.state.status === 'auth-required') return;
-    this.#attempt = 0;
+    this.#failures = 0;
     this.#connect('retry');
   }
 
@@ -215,31 +253,54 @@ export class Agent extends EventEmitter<AgentEvents> {
   #connect(reason: ConnectReason): void {
     this.#teardown();
     this.#ready = false;
+    this.#phase = 'connecting';
     this.#gapUnknown = false;
-    this.#idsThisStream = [];
-    this.#sentCursor = this.#cursor.id;
-    this.#setState({ status: 'connecting', reason, attempt: this.#attempt, since: this.#clock.now() });
+    this.#backlogCount = 0;
+    this.#sentPosition = this.#position;
+    this.#setState({ status: 'connecting', reason, attempt: this.#failures, since: this.#clock.now() });
 
     const url = new URL('v1/stream', this.config.server);
     if (this.config.topics.length > 0) url.searchParams.set('topics', this.config.topics.join(','));
-    // Without a cursor the server sends live alarms only: the first run asks for what is retained.
-    if (this.#sentCursor === null) url.searchParams.set('since', 'all');
+    this.#sentSince = false;
+    this.#backlog = null;
+    if (this.#position === null) {
+      // No cursor means live only to the server: ask for the look back explicitly.
+      const since = this.#nextSince?.since ?? this.config.initialReplay;
+      if (since !== 'none') {
+        if (!this.#sinceUnsupported) {
+          url.searchParams.set('since', since);
+          this.#sentSince = true;
+        }
+        this.#backlog = this.#nextSince === null ? 'first-run' : this.#nextSince.backlog;
+      }
+    }
+
     let stream: Stream | null = null;
     // Handlers of a replaced stream must not act: each checks it is still the current one.
     const current = () => stream !== null && this.#stream === stream;
     this.#watchdog = new Watchdog(this.#clock, this.config.connectTimeoutMs, () => {
-      if (current()) this.#fail({ kind: 'heartbeat-timeout' });
+      if (!current()) return;
+      const afterMs = this.#watchdog?.timeoutMs ?? 0;
+      this.#ended(
+        this.#phase === 'connecting'
+          ? { kind: 'connect-timeout', afterMs }
+          : { kind: 'heartbeat-timeout', afterMs },
+      );
     });
     stream = new Stream({
       url,
       token: this.#token,
-      lastEventId: this.#sentCursor,
+      lastEventId: this.#sentPosition?.id ?? null,
+      cursorTime: this.#sentPosition?.time ?? null,
       clientId: this.#clientId,
       fetch: this.#fetch,
       clock: this.#clock,
       handlers: {
         onOpen: () => {
-          if (current()) this.#debug('stream open');
+          if (!current()) return;
+          this.#debug('stream open');
+          this.#phase = 'replaying';
+          this.#watchdog?.reset(this.config.replayTimeoutMs);
         },
         onActivity: () => {
           if (current()) this.#watchdog?.feed();
@@ -261,7 +322,7 @@ export class Agent extends EventEmitter<AgentEvents> {
         },
         onHandlerError: (error) => this.#warn('listener-failed', 'an alarm listener threw', error),
         onEnd: (end) => {
-          if (current()) this.#fail(end);
+          if (current()) this.#ended(end);
         },
       },
     });
@@ -270,6 +331,7 @@ export class Agent extends EventEmitter<AgentEvents> {
 
   /** Closes the stream and cancels the watchdog and any scheduled attempt. */
   #teardown(): void {
+    this.#flushAlarms();
     this.#stream?.close();
     this.#stream = null;
     this.#watchdog?.stop();
@@ -279,19 +341,59 @@ export class Agent extends EventEmitter<AgentEvents> {
   }
 
   #onAlarm(alarm: Alarm): void {
-    // The cursor is our position in the server's stream, which arrives in id order: it moves with
-    // every alarm received, duplicates included, so a restart never asks for one of them again.
-    this.#cursor = { id: alarm.id, storeId: this.#cursor.storeId };
-    this.#saveCursor();
-    if (!this.#seen.add(alarm.id)) {
+    // The position is our place in the server's stream, which arrives in order: it moves with every
+    // alarm received, duplicates included, so a restart never asks for one of them again.
+    this.#position = { id: alarm.id, time: alarm.time, storeId: this.#storeId };
+    this.#positionDirty = true;
+    if (!this.#seen.add(alarmKey(alarm))) {
       this.#debug(`duplicate alarm ${alarm.id} skipped`);
+    } else {
+      const backlog = !this.#ready && this.#backlog !== null;
+      if (backlog) this.#backlogCount += 1;
+      this.#pending.push({ alarm, info: { replayed: !this.#ready, backlog, recovered: false } });
+    }
+    // The rest of this chunk's alarms are parsed before the microtask runs: one write for all.
+    if (!this.#flushQueued) {
+      this.#flushQueued = true;
+      queueMicrotask(() => this.#flushAlarms());
+    }
+  }
+
+  /**
+   * Durable before visible: records the chunk's new alarms and the position in one write, then shows
+   * them one by one, marking each shown. A crash before the write loses nothing the server will not
+   * replay; after it, what was recorded but not shown is shown on restart. Called before anything
+   * that depends on the alarms so far (ready, gap, the end of the stream).
+   */
+  #flushAlarms(): void {
+    this.#flushQueued = false;
+    const batch = this.#pending;
+    this.#pending = [];
+    const position = this.#position;
+    if (!this.#positionDirty || position === null) return;
+    this.#positionDirty = false;
+    if (batch.length === 0) {
+      const last = position;
+      this.#persist(() => this.#store.setPosition(last, false));
       return;
     }
-    if (!this.#ready) this.#idsThisStream.push(alarm.id);
-    this.#emit('alarm', alarm, { replayed: !this.#ready });
+    this.#persist(() =>
+      this.#store.recordBatch(
+        batch.map((b) => b.alarm),
+        position,
+      ),
+    );
+    for (const { alarm, info } of batch) this.#show(alarm, info);
+  }
+
+  #show(alarm: Alarm, info: AlarmInfo): void {
+    this.#emit('alarm', alarm, info);
+    // At most this one alarm repeats if the process dies right here.
+    this.#persist(() => this.#store.markShown(alarm));
   }
 
   #onGap(gap: GapEvent): void {
+    this.#flushAlarms();
     if (gap.reason === 'pruned') {
       this.#emit('gap', {
         kind: 'pruned',
@@ -302,144 +404,137 @@ export class Agent extends EventEmitter<AgentEvents> {
       });
       return;
     }
-    // The id we sent is not from this store's sequence: the server replays everything it holds.
+    // Our position is beyond what the server holds, or names an id it reissued: its history was
+    // reset or rolled back. It replays what it holds; id+time de-duplication keeps what we already
+    // showed from showing again, and the rest is a backlog to summarise.
     this.#gapUnknown = true;
-    this.#seen.clear();
-    this.#emit('gap', {
-      kind: 'store-reset',
-      previousStoreId: this.#cursor.storeId,
-      message: 'the server was reset; showing every alarm it still holds, some may be missing',
-    });
+    this.#backlog = 'store-reset';
+    this.#position = null;
+    this.#persist(() => this.#store.forgetPosition());
+    this.#emit('gap', { kind: 'store-reset', previousStoreId: this.#storeId, message: RESET_MESSAGE });
   }
 
   #onReady(ready: ReadyEvent): void {
-    const previousStore = this.#cursor.storeId;
+    this.#flushAlarms();
+    const previousStore = this.#storeId;
     if (
       previousStore !== null &&
       previousStore !== ready.storeId &&
       !this.#gapUnknown &&
-      this.#sentCursor !== null
+      this.#sentPosition !== null
     ) {
-      // Our cursor came from another store whose ids happen to exist here too, so the replay started at
-      // a meaningless point. Start over from the oldest retained alarm; what this stream already
-      // delivered is from the new store and stays de-duplicated.
-      const delivered = this.#idsThisStream;
-      this.#seen.clear();
-      for (const id of delivered) this.#seen.add(id);
-      this.#cursor = { id: null, storeId: ready.storeId };
-      this.#saveCursor();
-      this.#emit('gap', {
-        kind: 'store-reset',
-        previousStoreId: previousStore,
-        message: 'the server was reset; showing every alarm it still holds, some may be missing',
-      });
+      // Our cursor came from another store whose ids happen to exist here too, so the replay started
+      // at a meaningless point. Ask again for all it holds; id+time de-duplication spares repeats.
+      this.#storeId = ready.storeId;
+      this.#position = null;
+      this.#nextSince = { since: 'all', backlog: 'store-reset' };
+      this.#persist(() => this.#store.forgetPosition());
+      this.#emit('gap', { kind: 'store-reset', previousStoreId: previousStore, message: RESET_MESSAGE });
       this.#connect('store-changed');
       return;
     }
     this.#ready = true;
-    this.#idsThisStream = [];
+    this.#phase = 'live';
+    this.#nextSince = null;
     this.#networkOffline = false;
-    if (this.#cursor.storeId !== ready.storeId) {
-      this.#cursor = { id: this.#cursor.id, storeId: ready.storeId };
-      this.#saveCursor();
+    this.#failures = 0;
+    this.#storeId = ready.storeId;
+    if (this.#position === null) {
+      // Live with nothing received yet: no cursor would mean "live only" on the next connection, and
+      // whatever is published in between would be lost. Stand at the server's cursor instead; with
+      // an empty store, everything it will hold is new to us.
+      if (ready.cursor !== null) {
+        const position: Position = { id: ready.cursor, time: null, storeId: ready.storeId };
+        this.#position = position;
+        this.#persist(() => this.#store.setPosition(position));
+      } else {
+        this.#nextSince = { since: 'all', backlog: null };
+      }
     }
+    if (this.#backlog !== null && this.#backlogCount > 0) {
+      this.#emit('backlog', this.#backlogCount, this.#backlog);
+    }
+    this.#backlog = null;
     this.#watchdog?.reset(Math.ceil(ready.heartbeatMs * HEARTBEAT_TOLERANCE));
-    this.#liveSince = this.#clock.now();
     this.#setState({
       status: 'live',
       reason: 'ready',
-      since: this.#liveSince,
+      since: this.#clock.now(),
       heartbeatMs: ready.heartbeatMs,
       storeId: ready.storeId,
     });
     this.#emit('ready', ready);
   }
 
-  #fail(end: StreamEnd | { kind: 'heartbeat-timeout' }): void {
+  /** The connection ended on its own: apply the policy's decision. */
+  #ended(end: ConnectionEnd): void {
+    this.#flushAlarms();
+    const wasLive = this.#ready;
     this.#teardown();
-    const now = this.#clock.now();
-    if (this.#liveSince !== null && now - this.#liveSince >= this.#policy.stableAfterMs) this.#attempt = 0;
-    this.#liveSince = null;
-
-    let reason: FailureReason;
-    let detail: string;
-    let retryAfterMs: number | undefined;
-    let httpStatus: number | undefined;
-    switch (end.kind) {
-      case 'heartbeat-timeout':
-        reason = 'heartbeat-timeout';
-        detail = 'no data from the server in time; the connection is dead';
-        break;
-      case 'network-error':
-        reason = 'network-error';
-        detail = end.message;
-        break;
-      case 'server-closed':
-        reason = 'server-closed';
-        detail = 'the server ended the stream';
-        break;
-      case 'bad-response':
-        reason = 'bad-response';
-        detail = end.message;
-        break;
-      case 'http': {
-        httpStatus = end.status;
-        const code = end.problem?.code;
-        const said = end.problem?.detail ?? end.problem?.title ?? `HTTP ${end.status}`;
-        if (end.status === 401 || end.status === 403) {
-          this.#setState({
-            status: 'auth-required',
-            reason: end.status === 401 ? 'unauthorized' : 'forbidden',
-            since: now,
-            detail: said,
-          });
-          return;
-        }
-        if (code === 'bad-last-event-id' && this.#sentCursor !== null) {
-          this.#warn(
-            'cursor-rejected',
-            `the server rejected the saved cursor (${said}); replaying all it holds`,
-          );
-          this.#cursor = { id: null, storeId: null };
-          this.#saveCursor();
-          this.#connect('cursor-rejected');
-          return;
-        }
-        if (end.status === 400 || end.status === 404) {
-          // Retrying the same request cannot help (bad topics, not a Tocsin server): say so and stop.
-          this.#setState({ status: 'stopped', reason: 'rejected', since: now, detail: said });
-          return;
-        }
-        reason = end.status === 429 ? 'rate-limited' : end.status === 503 ? 'unavailable' : 'http-error';
-        detail = said;
-        retryAfterMs = end.retryAfterMs;
-        break;
-      }
-    }
-
-    if (this.#networkOffline) {
-      this.#goOffline(now);
-      return;
-    }
-    const delay = reconnectDelay(
-      this.#policy,
-      { attempt: this.#attempt, serverRetryMs: this.#serverRetryMs, retryAfterMs },
+    const decision = decideReconnect(
+      end,
+      {
+        wasLive,
+        failures: this.#failures,
+        serverRetryMs: this.#serverRetryMs,
+        networkOffline: this.#networkOffline,
+        sentCursor: this.#sentPosition !== null,
+        sentSince: this.#sentSince,
+      },
+      this.config.backoff,
       this.#random,
     );
-    this.#attempt += 1;
-    this.#setState({
-      status: 'reconnecting',
-      reason,
-      since: now,
-      attempt: this.#attempt,
-      nextAttemptAt: now + delay,
-      detail,
-      ...(httpStatus === undefined ? {} : { httpStatus }),
-    });
-    this.#retryTimer = this.#clock.setTimeout(() => {
-      this.#retryTimer = undefined;
-      if (this.#running) this.#connect('retry');
-    }, delay);
+    this.#debug(`connection ended (${end.kind}): ${decision.action}`);
+    this.#apply(decision);
+  }
+
+  #apply(decision: ReconnectDecision): void {
+    const now = this.#clock.now();
+    switch (decision.action) {
+      case 'sign-in':
+        this.#setState({
+          status: 'auth-required',
+          reason: decision.reason,
+          since: now,
+          detail: decision.detail,
+        });
+        return;
+      case 'drop-cursor':
+        this.#warn(
+          'cursor-rejected',
+          `the server rejected the saved cursor (${decision.detail}); showing what it holds as history`,
+        );
+        this.#position = null;
+        this.#nextSince = { since: 'all', backlog: 'store-reset' };
+        this.#persist(() => this.#store.forgetPosition());
+        this.#connect('cursor-rejected');
+        return;
+      case 'drop-since':
+        this.#debug(`the server refused ?since= (${decision.detail}); asking without it`);
+        this.#sinceUnsupported = true;
+        this.#connect('cursor-rejected');
+        return;
+      case 'offline':
+        this.#goOffline(now);
+        return;
+      case 'retry':
+        this.#failures = decision.failures;
+        this.#setState({
+          status: 'reconnecting',
+          reason: decision.reason,
+          since: now,
+          attempt: decision.failures,
+          nextAttemptAt: now + decision.delayMs,
+          delayMs: decision.delayMs,
+          detail: decision.detail,
+          ...(decision.httpStatus === undefined ? {} : { httpStatus: decision.httpStatus }),
+        });
+        this.#retryTimer = this.#clock.setTimeout(() => {
+          this.#retryTimer = undefined;
+          if (this.#running) this.#connect('retry');
+        }, decision.delayMs);
+        return;
+    }
   }
 
   // ---- sleep, wake and network ----
@@ -452,7 +547,6 @@ export class Agent extends EventEmitter<AgentEvents> {
         if (this.state.status === 'auth-required' || this.state.status === 'stopped') return;
         // Whatever the socket does while we sleep, it cannot be trusted after: close it now.
         this.#teardown();
-        this.#liveSince = null;
         this.#setState({ status: 'suspended', reason: 'suspend', since: this.#clock.now() });
         return;
       case 'resume':
@@ -467,7 +561,6 @@ export class Agent extends EventEmitter<AgentEvents> {
         this.#networkOffline = true;
         if (['suspended', 'auth-required', 'stopped'].includes(this.state.status)) return;
         this.#teardown();
-        this.#liveSince = null;
         this.#goOffline(this.#clock.now());
         return;
     }
@@ -482,7 +575,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     // restart the attempt already under way.
     if (state.status === 'connecting' && state.reason !== 'retry' && state.reason !== 'start') return;
     if (reason === 'resume' || reason === 'clock-drift') this.#networkOffline = false;
-    this.#attempt = 0;
+    this.#failures = 0;
     this.#connect(reason);
   }
 
@@ -491,7 +584,7 @@ export class Agent extends EventEmitter<AgentEvents> {
    * never comes (a shell that missed it must not leave the user without alarms forever).
    */
   #goOffline(now: number): void {
-    const probeIn = this.#policy.capMs;
+    const probeIn = this.config.backoff.capMs;
     this.#setState({ status: 'offline', reason: 'offline', since: now, nextProbeAt: now + probeIn });
     this.#retryTimer = this.#clock.setTimeout(() => {
       this.#retryTimer = undefined;
@@ -501,11 +594,20 @@ export class Agent extends EventEmitter<AgentEvents> {
 
   // ---- helpers ----
 
-  #saveCursor(): void {
-    const cursor = this.#cursor;
-    this.#pendingSave = this.#cursorStore.save(cursor).catch((error: unknown) => {
-      this.#warn('cursor-write-failed', `could not save the cursor: ${(error as Error).message}`, error);
-    });
+  /** Runs a store write; a failing store is reported once per failing streak, and never stops delivery. */
+  #persist(write: () => void): void {
+    try {
+      write();
+      this.#storeFailing = false;
+    } catch (error) {
+      if (this.#storeFailing) return;
+      this.#storeFailing = true;
+      this.#warn(
+        'cursor-write-failed',
+        `${(error as Error).message}; alarms keep coming, but a restart may show some again (said once until it works again)`,
+        error,
+      );
+    }
   }
 
   #setState(state: ConnectionState): void {

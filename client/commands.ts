@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type Alarm, stripControlChars } from '../protocol/index.ts';
 import { Agent } from './agent.ts';
+import { importLegacyCursor, SqliteAgentStore } from './agent-store.ts';
 import { ApiError, TocsinApi } from './api.ts';
 import { type AgentConfigInput, parseAgentConfig, serverOrigin } from './config.ts';
 import { CredentialError, type CredentialStore, KeytarCredentialStore } from './credentials.ts';
-import { FileCursorStore } from './cursor.ts';
 import { NotificationDispatcher } from './dispatcher.ts';
 import { AgentError } from './errors.ts';
 import type { Notifier } from './notifier.ts';
@@ -40,16 +40,20 @@ Usage:
                                    (reads the token from stdin when piped, else asks)
   tocsin logout SERVER_URL         forget the token for SERVER_URL
   tocsin listen [SERVER_URL] [--topics a,b|*] [--json] [--notify] [--state-dir DIR]
+                [--since 24h|all|none]
                                    print alarms as they arrive (one per line, or JSON
                                    lines with --json); state changes go to stderr;
-                                   --notify also raises desktop notifications
+                                   --notify also raises desktop notifications;
+                                   --since: what the first run shows from before
+                                   (default 24h). Retries every failure except a
+                                   rejected token (exit 3).
   tocsin publish SERVER_URL TITLE [--body TEXT] [--topic T | --user U] [--priority 1-5]
                                    [--url URL] [--tag T]... [--json]
 
 Environment:
   TOCSIN_SERVER     default SERVER_URL for listen
   TOCSIN_TOKEN      use this token instead of the keychain (it is not stored)
-  TOCSIN_AGENT_STATE_DIR  where listen keeps its cursor (default: $XDG_STATE_HOME/tocsin)
+  TOCSIN_AGENT_STATE_DIR  where listen keeps its state (default: $XDG_STATE_HOME/tocsin)
 
 Exit status: 0 ok, 1 failure, 2 usage error, 3 not signed in or token rejected,
 4 the OS keychain is locked, unreachable, or its module (keytar) is not installed.
@@ -60,7 +64,9 @@ class UsageError extends Error {
 }
 
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
-  const say = (line: string) => io.stderr.write(`tocsin: ${line}\n`);
+  // Server problem details and alarm text reach stderr too: nothing may drive the terminal.
+  const say = (line: string) =>
+    io.stderr.write(`tocsin: ${stripControlChars(line).replace(/[\r\n]+/g, ' ')}\n`);
   const [command, ...rest] = argv;
   try {
     switch (command) {
@@ -220,7 +226,7 @@ async function logout(args: readonly string[], io: CliIo, say: (line: string) =>
 
 /**
  * The agent's state dir. TOCSIN_DATA_DIR, which this used to read, names the server's data dir too;
- * it is no longer read here, so a machine that runs both never mixes cursors into server data.
+ * it is no longer read here, so a machine that runs both never mixes agent state into server data.
  */
 function defaultStateDir(env: CliIo['env'], say: (line: string) => void): string {
   if (env.TOCSIN_AGENT_STATE_DIR) return env.TOCSIN_AGENT_STATE_DIR;
@@ -228,15 +234,24 @@ function defaultStateDir(env: CliIo['env'], say: (line: string) => void): string
   const dir = join(state, 'tocsin');
   if (env.TOCSIN_DATA_DIR)
     say(
-      `note: TOCSIN_DATA_DIR is the server's; listen keeps its cursor in ${dir} (set TOCSIN_AGENT_STATE_DIR to move it)`,
+      `note: TOCSIN_DATA_DIR is the server's; listen keeps its state in ${dir} (set TOCSIN_AGENT_STATE_DIR to move it)`,
     );
   return dir;
 }
 
-/** One cursor per server and topic set: two `listen`s with different topics must not share one. */
-function cursorPath(dataDir: string, server: string, topics: readonly string[]): string {
+/** One state file per server and topic set: two `listen`s with different topics must not share one. */
+export function statePath(dataDir: string, server: string, topics: readonly string[]): string {
+  return join(dataDir, 'agent', `${stateKey(server, topics)}.sqlite`);
+}
+
+function stateKey(server: string, topics: readonly string[]): string {
   const key = `${serverOrigin(server)}|${[...topics].sort().join(',')}`;
-  return join(dataDir, 'cursors', `${createHash('sha256').update(key).digest('hex').slice(0, 20)}.json`);
+  return createHash('sha256').update(key).digest('hex').slice(0, 20);
+}
+
+/** Where versions before the SQLite state kept the cursor (same key). */
+export function legacyCursorPath(dataDir: string, server: string, topics: readonly string[]): string {
+  return join(dataDir, 'cursors', `${stateKey(server, topics)}.json`);
 }
 
 /**
@@ -245,9 +260,10 @@ function cursorPath(dataDir: string, server: string, topics: readonly string[]):
  */
 export function formatAlarm(alarm: Alarm): string {
   const where = alarm.topic !== undefined ? `#${alarm.topic}` : `@${alarm.user ?? '?'}`;
-  const fold = (text: string) => stripControlChars(text.replace(/\s*[\r\n]+\s*/g, ' ')).replace(/\t/g, ' ');
+  // Control characters could forge lines, move the cursor or retitle the terminal: strip them.
+  const fold = (text: string) => stripControlChars(text).replace(/\s*[\r\n\t]+\s*/g, ' ');
   const body = alarm.body === undefined || alarm.body === '' ? '' : ` - ${fold(alarm.body)}`;
-  const url = alarm.url === undefined ? '' : ` <${alarm.url}>`;
+  const url = alarm.url === undefined ? '' : ` <${fold(alarm.url)}>`;
   return `${new Date(alarm.time).toISOString()} p${alarm.priority} ${where} ${fold(alarm.title)}${body}${url}`;
 }
 
@@ -262,6 +278,7 @@ async function listen(args: readonly string[], io: CliIo, say: (line: string) =>
       'state-dir': { type: 'string' },
       /** The old name of --state-dir. */
       'data-dir': { type: 'string' },
+      since: { type: 'string' },
     },
   });
   if (positionals.length > 1)
@@ -277,10 +294,20 @@ async function listen(args: readonly string[], io: CliIo, say: (line: string) =>
   const token = await tokenFor(server, io);
   if (token === null) return notSignedIn(server, say);
 
-  const config: AgentConfigInput = { server, token, topics };
+  const config: AgentConfigInput = {
+    server,
+    token,
+    topics,
+    ...(values.since === undefined ? {} : { initialReplay: values.since }),
+  };
   const dataDir = values['state-dir'] ?? values['data-dir'] ?? defaultStateDir(io.env, say);
+  // Validate before opening anything: a bad flag is a usage error, not a half-started agent.
+  parseAgentConfig(config);
+  const store = new SqliteAgentStore(statePath(dataDir, server, topics));
+  if (importLegacyCursor(store, legacyCursorPath(dataDir, server, topics)))
+    say('carried the cursor of the previous version over');
   const agent = new Agent(config, {
-    cursorStore: new FileCursorStore(cursorPath(dataDir, server, topics), serverOrigin(server)),
+    store,
     ...(io.fetch ? { fetch: io.fetch } : {}),
   });
 
@@ -303,7 +330,14 @@ async function listen(args: readonly string[], io: CliIo, say: (line: string) =>
   }
 
   agent.on('alarm', (alarm) => {
-    io.stdout.write(`${values.json ? JSON.stringify(alarm) : formatAlarm(alarm)}\n`);
+    io.stdout.write(`${values.json ? jsonLine(alarm) : formatAlarm(alarm)}\n`);
+  });
+  agent.on('backlog', (count, reason) => {
+    say(
+      reason === 'first-run'
+        ? `${count} ${count === 1 ? 'alarm' : 'alarms'} from before this first run (${agent.config.initialReplay}) shown above as history`
+        : `${count} ${count === 1 ? 'alarm' : 'alarms'} the server still holds after its reset shown above as history`,
+    );
   });
   agent.on('gap', (gap) => {
     say(gap.message);
@@ -314,11 +348,10 @@ async function listen(args: readonly string[], io: CliIo, say: (line: string) =>
   const exitCode = await new Promise<number>((resolve) => {
     agent.on('state', (state) => {
       say(describeState(state, Date.now()));
+      // Only refused credentials stop; every other failure is retried (and said on this line).
       if (state.status === 'auth-required') {
         say(`run \`tocsin login ${serverOrigin(server)}\` to sign in again`);
         resolve(EXIT.auth);
-      } else if (state.status === 'stopped' && state.reason === 'rejected') {
-        resolve(EXIT.failure);
       }
     });
     if (io.signal?.aborted) resolve(EXIT.ok);
@@ -328,10 +361,18 @@ async function listen(args: readonly string[], io: CliIo, say: (line: string) =>
       resolve(EXIT.failure);
     });
   });
-  await agent.stop();
   await dispatcher?.flush();
+  await agent.stop();
   await notifier?.close();
   return exitCode;
+}
+
+/** JSON escapes C0 controls but not DEL and C1 (0x7f-0x9f), which some terminals obey: escape those too. */
+export function jsonLine(alarm: Alarm): string {
+  return JSON.stringify(alarm).replace(
+    /[\u007f-\u009f]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 // ---- publish ----

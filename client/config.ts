@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { formatValidationError, Name } from '../protocol/index.ts';
-import { DEFAULT_BACKOFF } from './backoff.ts';
+import { DEFAULT_RECONNECT } from './backoff.ts';
 import { AgentError } from './errors.ts';
 import { DEFAULT_DRIFT } from './power.ts';
 
@@ -42,13 +42,22 @@ export const AgentConfig = z
       .default([]),
     backoff: z
       .object({
-        baseMs: z.number().int().min(1).default(DEFAULT_BACKOFF.baseMs),
-        capMs: z.number().int().min(1).default(DEFAULT_BACKOFF.capMs),
-        stableAfterMs: z.number().int().min(0).default(DEFAULT_BACKOFF.stableAfterMs),
+        baseMs: z.number().int().min(1).default(DEFAULT_RECONNECT.baseMs),
+        capMs: z.number().int().min(1).default(DEFAULT_RECONNECT.capMs),
       })
-      .default(DEFAULT_BACKOFF),
-    /** Silence allowed before `ready` announced the heartbeat (covers connect and replay). */
-    connectTimeoutMs: z.number().int().min(1).default(30_000),
+      .default(DEFAULT_RECONNECT),
+    /** How long to wait for response headers: a black-holed SYN or a mute proxy costs no more. */
+    connectTimeoutMs: z.number().int().min(1).default(5_000),
+    /** Silence allowed between the response headers and `ready` (the replay). */
+    replayTimeoutMs: z.number().int().min(1).default(20_000),
+    /**
+     * What the very first connection (no saved position) asks to see from before: a `since` value
+     * (`24h`, `10m`, `all`), or `none` for live only. It is shown as history, summarised.
+     */
+    initialReplay: z
+      .string()
+      .regex(/^(?:all|none|[0-9]{1,9}[smhd])$/, 'use a duration like 30m, 24h, 7d, or "all" or "none"')
+      .default('24h'),
     /** How many recent alarm ids are remembered for de-duplication. */
     dedupCapacity: z.number().int().min(1).default(2_000),
     /** Sleep detection by timer drift; false turns it off (when the shell has reliable power events). */

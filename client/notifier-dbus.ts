@@ -1,4 +1,5 @@
 import { Message, type MessageBus, sessionBus, Variant } from 'dbus-next';
+import { stripControlChars } from '../protocol/index.ts';
 import { type Notifier, NotifierError } from './notifier.ts';
 import type { Toast, Urgency } from './policy.ts';
 
@@ -12,7 +13,7 @@ const URGENCY_BYTE: Record<Urgency, number> = { low: 0, normal: 1, critical: 2 }
 export interface DbusNotifierOptions {
   /** The session bus address (DBUS_SESSION_BUS_ADDRESS, read by the caller at the edge). */
   readonly busAddress: string | undefined;
-  /** How long a non-critical notification stays up; -1: the server's default. */
+  /** How long a popup stays up unless sticky (default 10 s); -1: the notification server's default. */
   readonly expireTimeoutMs?: number;
   /** A notification server that does not answer must not stall the alarms behind it. */
   readonly callTimeoutMs?: number;
@@ -114,15 +115,25 @@ export class DbusNotifier implements Notifier {
     };
     if (toast.sound === 'none') hints['suppress-sound'] = new Variant('b', true);
     if (toast.sound === 'alarm') hints['sound-name'] = new Variant('s', 'alarm-clock-elapsed');
-    // Critical notifications stay until dismissed (servers may do so anyway; we ask explicitly).
-    const expire = toast.urgency === 'critical' ? 0 : (this.#options.expireTimeoutMs ?? -1);
+    // Only a sticky toast stays until dismissed; everything else expires, urgent included, so a storm
+    // cannot leave a wall of popups behind.
+    const expire = toast.sticky === true ? 0 : (this.#options.expireTimeoutMs ?? 10_000);
     const message = new Message({
       destination: SERVICE,
       path: PATH,
       interface: SERVICE,
       member: 'Notify',
       signature: 'susssasa{sv}i',
-      body: [APP_NAME, 0, '', toast.title, escapeMarkup(toast.body), [], hints, expire],
+      body: [
+        APP_NAME,
+        0,
+        '',
+        stripControlChars(toast.title),
+        escapeMarkup(stripControlChars(toast.body)),
+        [],
+        hints,
+        expire,
+      ],
     });
     const timeoutMs = this.#options.callTimeoutMs ?? 10_000;
     let timer: ReturnType<typeof setTimeout> | undefined;

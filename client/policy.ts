@@ -1,4 +1,4 @@
-import type { Alarm } from '../protocol/index.ts';
+import { type Alarm, stripControlChars } from '../protocol/index.ts';
 
 /**
  * What to show for a batch of alarms: pure functions of the alarms, the user's settings and the time.
@@ -18,6 +18,8 @@ export interface NotificationSettings {
   readonly maxToasts: number;
   /** Alarms below this priority are kept in history without a notification. */
   readonly minPriority: number;
+  /** Priority-5 popups stay until dismissed; otherwise every popup expires. Default false. */
+  readonly stickyUrgent?: boolean;
 }
 
 export const DEFAULT_SETTINGS: NotificationSettings = {
@@ -38,6 +40,8 @@ export interface Toast {
   readonly alarmIds: readonly string[];
   /** A link to open on click (alarms only). */
   readonly url?: string;
+  /** Stays until dismissed (urgent, and the user asked for it); every other popup expires. */
+  readonly sticky?: boolean;
 }
 
 export interface NotificationPlan {
@@ -64,13 +68,19 @@ function isPaused(settings: NotificationSettings, now: number): boolean {
   return settings.pausedUntil !== null && now < settings.pausedUntil;
 }
 
-function toastFor(alarm: Alarm): Toast {
+/** Publisher text, made safe to display: no control characters (newlines and tabs stay). */
+export function cleanText(text: string): string {
+  return stripControlChars(text);
+}
+
+export function toastFor(alarm: Alarm, sticky = false): Toast {
   const where = alarm.topic ?? alarm.user;
   const body = alarm.body ?? (where === undefined ? '' : `#${where}`);
   return {
     kind: 'alarm',
-    title: alarm.title,
-    body,
+    title: cleanText(alarm.title).replace(/[\r\n\t]+/g, ' '),
+    body: cleanText(body),
+    sticky: sticky && alarm.priority >= 5,
     urgency: urgencyFor(alarm.priority),
     sound: soundFor(alarm.priority),
     alarmIds: [alarm.id],
@@ -88,17 +98,19 @@ function byUrgency(batch: readonly Alarm[]): Alarm[] {
 
 const SUMMARY_TITLES = 3;
 
-function summaryFor(rest: readonly Alarm[]): Toast {
+/** One toast standing for many alarms: silent, never sticky, pointing at the history. */
+export function summaryFor(rest: readonly Alarm[], title?: string): Toast {
   const top = Math.max(...rest.map((a) => a.priority));
-  const titles = rest.slice(0, SUMMARY_TITLES).map((a) => a.title);
+  const titles = rest.slice(0, SUMMARY_TITLES).map((a) => cleanText(a.title).replace(/[\r\n\t]+/g, ' '));
   const more = rest.length - titles.length;
   return {
     kind: 'summary',
-    title: `${rest.length} more ${rest.length === 1 ? 'alarm' : 'alarms'}`,
+    title: title ?? `${rest.length} more ${rest.length === 1 ? 'alarm' : 'alarms'}`,
     body: more > 0 ? `${titles.join(', ')} and ${more} more` : titles.join(', '),
     urgency: urgencyFor(top),
     sound: 'none',
     alarmIds: rest.map((a) => a.id),
+    sticky: false,
   };
 }
 
@@ -125,8 +137,9 @@ export function planNotifications(
   }
   const ordered = byUrgency(eligible);
   const max = Math.max(1, Math.floor(settings.maxToasts));
-  if (ordered.length <= max) return { toasts: ordered.map(toastFor), silenced };
+  const sticky = settings.stickyUrgent === true;
+  if (ordered.length <= max) return { toasts: ordered.map((a) => toastFor(a, sticky)), silenced };
   const shown = ordered.slice(0, max - 1);
   const rest = ordered.slice(max - 1);
-  return { toasts: [...shown.map(toastFor), summaryFor(rest)], silenced };
+  return { toasts: [...shown.map((a) => toastFor(a, sticky)), summaryFor(rest)], silenced };
 }

@@ -36,19 +36,23 @@ export interface DriftOptions {
 export const DEFAULT_DRIFT: DriftOptions = { intervalMs: 5_000, thresholdMs: 30_000 };
 
 /**
- * Detects a system sleep without any OS signal: timers do not run while the machine sleeps, but the
- * wall clock moves on, so the first tick after waking arrives far later than scheduled. (logind-less
- * Linux gives Electron no suspend/resume events at all; this still works there.) A forward jump of the
- * wall clock looks the same and costs one harmless reconnect.
+ * Detects a system sleep or a wall-clock step without any OS signal, by comparing two clocks each
+ * tick: the wall clock keeps moving while the machine sleeps (and jumps when NTP or a person sets
+ * it), the monotonic clock does neither. A skew between how far each moved, or a tick far later than
+ * its monotonic deadline (platforms whose monotonic clock runs on through sleep), means the world
+ * changed under us: one harmless reconnect. logind-less Linux gives Electron no suspend/resume events
+ * at all; this still works there.
  */
 export class DriftDetector {
   readonly #clock: Clock;
   readonly #options: DriftOptions;
-  readonly #onDrift: (lateByMs: number) => void;
+  readonly #onDrift: (driftMs: number) => void;
   #timer: TimerHandle | undefined;
   #expectedAt = 0;
+  #lastWall = 0;
+  #lastMono = 0;
 
-  constructor(clock: Clock, options: DriftOptions, onDrift: (lateByMs: number) => void) {
+  constructor(clock: Clock, options: DriftOptions, onDrift: (driftMs: number) => void) {
     if (options.intervalMs <= 0 || options.thresholdMs <= 0)
       throw new RangeError('drift intervals must be positive');
     this.#clock = clock;
@@ -70,13 +74,19 @@ export class DriftDetector {
   }
 
   #schedule(): void {
-    this.#expectedAt = this.#clock.now() + this.#options.intervalMs;
+    this.#lastWall = this.#clock.now();
+    this.#lastMono = this.#clock.monotonic();
+    this.#expectedAt = this.#lastMono + this.#options.intervalMs;
     this.#timer = this.#clock.setTimeout(() => this.#tick(), this.#options.intervalMs);
   }
 
   #tick(): void {
-    const late = this.#clock.now() - this.#expectedAt;
+    const wall = this.#clock.now() - this.#lastWall;
+    const mono = this.#clock.monotonic() - this.#lastMono;
+    const late = this.#clock.monotonic() - this.#expectedAt;
+    const skew = wall - mono;
     this.#schedule();
-    if (late >= this.#options.thresholdMs) this.#onDrift(late);
+    const drift = Math.abs(skew) >= Math.abs(late) ? skew : late;
+    if (Math.abs(drift) >= this.#options.thresholdMs) this.#onDrift(drift);
   }
 }

@@ -18,10 +18,13 @@ export type ConnectReason =
 /** Why a stream ended or could not be opened, when the agent will try again. */
 export type FailureReason =
   | 'network-error'
+  | 'connect-timeout'
   | 'server-closed'
   | 'heartbeat-timeout'
   | 'rate-limited'
   | 'unavailable'
+  | 'not-found'
+  | 'rejected'
   | 'http-error'
   | 'bad-response';
 
@@ -44,8 +47,10 @@ export type ConnectionState =
       readonly reason: FailureReason;
       readonly since: number;
       readonly attempt: number;
-      /** Epoch ms of the next attempt. */
+      /** Epoch ms of the next attempt (for display; the wait itself is timed on the monotonic clock). */
       readonly nextAttemptAt: number;
+      /** The wait before the next attempt. */
+      readonly delayMs: number;
       readonly detail: string;
       readonly httpStatus?: number;
     }
@@ -64,7 +69,7 @@ export type ConnectionState =
     }
   | {
       readonly status: 'stopped';
-      readonly reason: 'stop' | 'rejected';
+      readonly reason: 'stop';
       readonly since: number;
       readonly detail?: string;
     };
@@ -99,7 +104,7 @@ export function describeState(state: ConnectionState, now: number): string {
     case 'live':
       return 'live';
     case 'reconnecting':
-      return `reconnecting in ${seconds(state.nextAttemptAt - now)} (${state.reason}: ${state.detail})`;
+      return `reconnecting in ${seconds(state.nextAttemptAt - now)}: ${state.detail}`;
     case 'offline':
       return 'offline: waiting for the network';
     case 'suspended':

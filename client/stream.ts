@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import {
   Alarm,
   CLIENT_ID_HEADER,
+  CURSOR_TIME_HEADER,
   formatValidationError,
   GapEvent,
   Problem,
@@ -10,25 +11,14 @@ import {
 } from '../protocol/index.ts';
 import { parseRetryAfter } from './backoff.ts';
 import type { Clock } from './clock.ts';
+import type { ConnectionEnd } from './connection-end.ts';
 import { RetryFieldScanner } from './retry-field.ts';
 
 /** The fetch the agent uses: the global one by default, injectable for tests. */
 export type FetchFunction = (input: string | URL, init?: RequestInit) => Promise<Response>;
 
-/** How one stream ended, when the agent did not close it itself. */
-export type StreamEnd =
-  | { readonly kind: 'network-error'; readonly message: string }
-  /** The server ended the response (e.g. it is shutting down and sent a short `retry:` first). */
-  | { readonly kind: 'server-closed' }
-  | {
-      readonly kind: 'http';
-      readonly status: number;
-      /** The problem body, when the server sent a valid one. */
-      readonly problem: Problem | null;
-      /** From Retry-After, in ms from when the response arrived. */
-      readonly retryAfterMs: number | undefined;
-    }
-  | { readonly kind: 'bad-response'; readonly message: string };
+/** How one stream ended, when the agent did not close it itself (the watchdog's ends are the agent's). */
+export type StreamEnd = Exclude<ConnectionEnd, { kind: 'connect-timeout' | 'heartbeat-timeout' }>;
 
 export interface StreamHandlers {
   /** Response headers arrived with status 200 and an event-stream content type. */
@@ -52,6 +42,8 @@ export interface StreamOptions {
   readonly token: string;
   /** Sent as Last-Event-ID: eventsource has no option for an initial one, so our fetch adds it. */
   readonly lastEventId: string | null;
+  /** The `time` of the alarm at the cursor, so the server can tell a rolled-back history (reissued ids). */
+  readonly cursorTime: number | null;
   /** This agent's id (X-Tocsin-Client): the server replaces our previous stream instead of keeping both. */
   readonly clientId: string;
   readonly fetch: FetchFunction;
@@ -155,7 +147,11 @@ export class Stream {
   readonly #fetch: FetchLike = async (url, init) => {
     const headers = new Headers(init.headers);
     headers.set('Authorization', `Bearer ${this.#options.token}`);
-    if (this.#options.lastEventId !== null) headers.set('Last-Event-ID', this.#options.lastEventId);
+    if (this.#options.lastEventId !== null) {
+      headers.set('Last-Event-ID', this.#options.lastEventId);
+      if (this.#options.cursorTime !== null)
+        headers.set(CURSOR_TIME_HEADER, String(this.#options.cursorTime));
+    }
     headers.set(CLIENT_ID_HEADER, this.#options.clientId);
     let response: Response;
     try {
@@ -167,7 +163,7 @@ export class Stream {
         signal: init.signal as AbortSignal | undefined,
       });
     } catch (error) {
-      if (!isAbort(error)) this.#end = { kind: 'network-error', message: describeNetworkError(error) };
+      if (!isAbort(error)) this.#end = networkError(error);
       throw error;
     }
     if (!this.#done) this.#call(() => this.#handlers.onActivity());
@@ -188,10 +184,7 @@ export class Stream {
     const contentType = response.headers.get('content-type') ?? '';
     if (!EVENT_STREAM.test(contentType) || response.body === null) {
       await response.body?.cancel().catch(() => {});
-      this.#end = {
-        kind: 'bad-response',
-        message: `expected text/event-stream, got "${contentType || 'no content type'}"`,
-      };
+      this.#end = { kind: 'bad-response', contentType };
       return {
         status: 200,
         url: response.url,
@@ -221,7 +214,7 @@ export class Stream {
             result = await reader.read();
           } catch (error) {
             if (!isAbort(error) && this.#end === undefined) {
-              this.#end = { kind: 'network-error', message: describeNetworkError(error) };
+              this.#end = networkError(error);
             }
             controller.error(error);
             return;
@@ -250,6 +243,16 @@ function isAbort(error: unknown): boolean {
     error instanceof Error &&
     (error.name === 'AbortError' || (error as { type?: unknown }).type === 'aborted')
   );
+}
+
+function networkError(error: unknown): StreamEnd {
+  const cause = error instanceof Error ? error.cause : undefined;
+  const code = cause instanceof Error ? (cause as { code?: unknown }).code : undefined;
+  return {
+    kind: 'network-error',
+    message: describeNetworkError(error),
+    ...(typeof code === 'string' ? { code } : {}),
+  };
 }
 
 /** undici hides the useful part (ECONNREFUSED, ...) in `cause`. */

@@ -20,7 +20,7 @@ export class Watchdog {
     this.#clock = clock;
     this.#timeoutMs = timeoutMs;
     this.#onExpire = onExpire;
-    this.#lastActivity = clock.now();
+    this.#lastActivity = clock.monotonic();
     this.#arm(timeoutMs);
   }
 
@@ -30,14 +30,14 @@ export class Watchdog {
 
   /** Any sign of life. */
   feed(): void {
-    this.#lastActivity = this.#clock.now();
+    this.#lastActivity = this.#clock.monotonic();
   }
 
   /** Changes the allowed silence (e.g. once `ready` announced the heartbeat), counting from now. */
   reset(timeoutMs: number): void {
     if (this.#stopped) return;
     this.#timeoutMs = timeoutMs;
-    this.#lastActivity = this.#clock.now();
+    this.#lastActivity = this.#clock.monotonic();
     this.#disarm();
     this.#arm(timeoutMs);
   }
@@ -59,7 +59,8 @@ export class Watchdog {
   #check(): void {
     this.#timer = undefined;
     if (this.#stopped) return;
-    const silentFor = this.#clock.now() - this.#lastActivity;
+    // Monotonic: a wall clock stepped back must not make a dead connection look fresh.
+    const silentFor = this.#clock.monotonic() - this.#lastActivity;
     if (silentFor >= this.#timeoutMs) {
       this.#stopped = true;
       this.#onExpire();

@@ -110,8 +110,17 @@ export const PublishRequest = z
     title: z.string().trim().min(1).max(MAX_TITLE_CHARS),
     body: z.string().optional(),
     priority: Priority.default(DEFAULT_PRIORITY),
-    url: HttpUrl.optional(),
+    url: ClickUrl.optional(),
     tags: z.array(Tag).max(MAX_TAGS).default([]),
+    icon: HttpUrl.optional(),
+    markdown: z.boolean().optional(),
+    actions: z.array(AlarmAction).max(MAX_ACTIONS).optional(),
+    attachment: AlarmAttachment.optional(),
+    /**
+     * Scheduled delivery: when (ms since the epoch) the alarm goes out. Until then it is not in the
+     * history and no stream sees it; the server bounds how far ahead (ntfy: 10 s to 3 days).
+     */
+    deliverAt: z.number().int().nonnegative().optional(),
   })
   .strict()
   .refine((value) => value.user !== undefined || value.topic !== undefined, {
@@ -120,8 +129,29 @@ export const PublishRequest = z
   });
 export type PublishRequest = z.infer<typeof PublishRequest>;
 
-export const PublishResponse = z.object({ id: AlarmId, time: z.number().int() });
+/**
+ * `id` is the alarm's durable id; a scheduled alarm has none yet, so it answers with its schedule
+ * entry's id (`ScheduledId`) and the time it will go out.
+ */
+export const PublishResponse = z.object({
+  id: z.string(),
+  time: z.number().int(),
+  scheduled: z.boolean().optional(),
+});
 export type PublishResponse = z.infer<typeof PublishResponse>;
+
+/** A pending scheduled alarm's id: `s` and digits, never confused with a durable alarm id. */
+export const SCHEDULED_ID_PATTERN = /^s[0-9]{1,20}$/;
+
+/** An alarm waiting for its delivery time (ntfy's `?scheduled=1`). */
+export const ScheduledAlarm = Alarm.omit({ id: true, time: true }).extend({
+  id: z.string().regex(SCHEDULED_ID_PATTERN),
+  /** When it was accepted (ms). */
+  createdAt: z.number().int().nonnegative(),
+  /** When it goes out (ms). */
+  deliverAt: z.number().int().nonnegative(),
+});
+export type ScheduledAlarm = z.infer<typeof ScheduledAlarm>;
 
 /** `GET /v1/alarms` answer: oldest first, at most `limit`; `next` is the cursor for the following page. */
 export const HistoryResponse = z.object({

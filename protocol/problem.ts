@@ -10,6 +10,8 @@ export const ProblemCode = z.enum([
   'method-not-allowed',
   'payload-too-large',
   'unsupported-media-type',
+  /** A feature of another dialect (ntfy's e-mail or phone calls) this server does not offer. */
+  'unsupported-feature',
   'rate-limited',
   'too-many-streams',
   'unavailable',

@@ -9,11 +9,14 @@ import { registerPublishRateLimit } from './rate-limit.ts';
 import { RecentAlarms } from './recent-alarms.ts';
 import { Registry } from './registry.ts';
 import { startRevocationCheck } from './revocation.ts';
+import { registerCors } from './routes/cors.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerHistoryRoutes } from './routes/history.ts';
 import { registerNtfyRoutes } from './routes/ntfy.ts';
+import { registerNtfySubscribeRoutes } from './routes/ntfy-subscribe.ts';
 import { registerPublishRoutes } from './routes/publish.ts';
 import { registerStreamRoutes } from './routes/stream.ts';
+import { startScheduler } from './scheduler.ts';
 import { openStore } from './store/open.ts';
 import { type AlarmStore, StoreError, type TokenStore } from './store/store.ts';
 import { sseFormat } from './stream-format.ts';
@@ -133,13 +136,17 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): T
     (error) => app.log.warn({ err: error }, 'token revocation check failed'),
   );
 
+  const stopScheduler = startScheduler(store, config.scheduling.tickMs, now, (error) =>
+    app.log.warn({ err: error }, 'releasing scheduled alarms failed; retrying'),
+  );
+
   app.decorateRequest('principal', null);
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const problem = toProblem(error);
     if (problem.status >= 500 && problem.code === 'internal') {
       request.log.error({ err: error }, 'request failed');
     }
-    if (problem.retryAfter !== undefined) reply.header('retry-after', String(problem.retryAfter));
+    reply.headers(problem.headers());
     return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem.toJSON());
   });
   app.setNotFoundHandler((request, reply) => {
@@ -150,11 +157,14 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): T
     return reply.code(404).type(PROBLEM_CONTENT_TYPE).send(problem.toJSON());
   });
 
+  // Before every route: its hook must run ahead of authentication so errors carry CORS headers too.
+  registerCors(app, ctx);
   app.register(async (scoped) => {
     registerHealthRoutes(scoped, ctx);
     registerStreamRoutes(scoped, ctx);
     registerHistoryRoutes(scoped, ctx);
   });
+  app.register(async (ntfySubscribe) => registerNtfySubscribeRoutes(ntfySubscribe, ctx));
   app.register(async (publishing) => {
     await registerPublishRateLimit(publishing, ctx);
     registerPublishRoutes(publishing, ctx);
@@ -172,6 +182,7 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): T
     stopHeartbeat();
     clearInterval(pruneTimer);
     stopRevocationCheck();
+    stopScheduler();
     unsubscribe();
     if (deps.store === undefined) await store.close();
   });

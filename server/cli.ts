@@ -6,17 +6,19 @@ import { ConfigError, parseServerConfig, type ServerConfigInput } from './config
 import { defaultDataDir } from './paths.ts';
 import { openStore } from './store/open.ts';
 import type { TokenStore } from './store/store.ts';
-import { mintToken } from './tokens.ts';
+import { mintToken, RECIPIENT_PATTERN } from './tokens.ts';
 
 const USAGE = `Usage:
   tocsin-server serve [--host 127.0.0.1] [--port 8080] [--data-dir DIR] [--heartbeat-ms 15000]
                       [--retry-ms 3000] [--log-level info] [--max-streams-per-token 20]
                       [--max-message-bytes 4096] [--max-buffered-bytes 1048576]
-                      [--slow-consumer-grace-ms 5000]
+                      [--slow-consumer-grace-ms 5000] [--keepalive-ms 45000 (ntfy endpoints)]
                       [--publish-rate 300/60000] [--retention-days 7] [--retention-count 100000]
                       [--allow-origin ORIGIN]... [--trust-proxy] [--redis-url redis://HOST:6379]
   tocsin-server token create --user NAME --scope subscribe|publish|admin [--topics a,b]
-                             [--data-dir DIR | --redis-url URL]
+                             [--recipients alice,ops-*] [--data-dir DIR | --redis-url URL]
+      --recipients: users (or patterns with *) a publish token may send alarms to, besides its own,
+      without being an admin token (which could also read everything).
   tocsin-server token list [--data-dir DIR | --redis-url URL]
   tocsin-server token revoke ID [--data-dir DIR | --redis-url URL]
 
@@ -63,6 +65,7 @@ function serveConfig(values: Record<string, string | boolean | string[] | undefi
   set('host', str('host'));
   set('port', int('port', str('port')));
   set('heartbeatMs', int('heartbeat-ms', str('heartbeat-ms')));
+  set('ntfyKeepaliveMs', int('keepalive-ms', str('keepalive-ms')));
   set('retryMs', int('retry-ms', str('retry-ms')));
   set('maxStreamsPerToken', int('max-streams-per-token', str('max-streams-per-token')));
   set('maxBufferedBytes', int('max-buffered-bytes', str('max-buffered-bytes')));
@@ -194,12 +197,29 @@ async function token(positionals: string[], values: Record<string, unknown>, io:
               .filter((t) => t !== '');
       const bad = topics?.filter((t) => !NAME_PATTERN.test(t)) ?? [];
       if (bad.length > 0) throw new UsageError(`invalid topic name(s): ${bad.join(', ')}`);
+      const rawRecipients = values.recipients as string | undefined;
+      const recipients =
+        rawRecipients === undefined
+          ? null
+          : rawRecipients
+              .split(',')
+              .map((r) => r.trim())
+              .filter((r) => r !== '');
+      const badRecipients = recipients?.filter((r) => !RECIPIENT_PATTERN.test(r)) ?? [];
+      if (badRecipients.length > 0) {
+        throw new UsageError(
+          `invalid recipient(s): ${badRecipients.join(', ')} (user names, "*" as a wildcard)`,
+        );
+      }
+      if (recipients !== null && scope !== 'publish') {
+        throw new UsageError('--recipients is for publish tokens (admin tokens address anyone already)');
+      }
       const minted = await withTokenStore(where, (tokens) =>
-        mintToken(tokens, { user, scope, topics }, Date.now()),
+        mintToken(tokens, { user, scope, topics, recipients }, Date.now()),
       );
       io.stdout(minted.token);
       io.stderr(
-        `created token ${minted.record.id} for ${user} (${scope}${topics === null ? '' : `, topics ${topics.join(',')}`})`,
+        `created token ${minted.record.id} for ${user} (${scope}${topics === null ? '' : `, topics ${topics.join(',')}`}${recipients === null ? '' : `, recipients ${recipients.join(',')}`})`,
       );
       return 0;
     }
@@ -262,6 +282,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         user: { type: 'string' },
         scope: { type: 'string' },
         topics: { type: 'string' },
+        recipients: { type: 'string' },
+        'keepalive-ms': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });

@@ -5,6 +5,32 @@ const KiB = 1024;
 const MiB = 1024 * KiB;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/**
+ * `*`, or a web origin as browsers send it in `Origin` (`https://host[:port]`, no path): normalised
+ * (lower-case host, default port dropped) so `https://Example.com:443/` matches `https://example.com`.
+ */
+const AllowedOrigin = z.string().transform((raw, ctx) => {
+  const value = raw.trim();
+  if (value === '*') return value;
+  let url: URL | null = null;
+  try {
+    url = new URL(value);
+  } catch {}
+  if (
+    url === null ||
+    !/^https?:$/.test(url.protocol) ||
+    url.username !== '' ||
+    url.password !== '' ||
+    url.pathname !== '/' ||
+    url.search !== '' ||
+    url.hash !== ''
+  ) {
+    ctx.addIssue({ code: 'custom', message: `"${raw}" is not an origin like https://example.com:8443 or *` });
+    return z.NEVER;
+  }
+  return url.origin;
+});
+
 /** Everything the server can be told. Validated once at the edge (CLI, tests, Electron) and passed in. */
 export const ServerConfig = z
   .object({
@@ -65,6 +91,20 @@ export const ServerConfig = z
     pruneIntervalMs: z.number().int().min(100).default(60_000),
     /** How often every token behind an open stream is looked up again (records that vanished). */
     tokenRecheckMs: z.number().int().min(50).default(30_000),
+    /** Scheduled delivery (ntfy's Delay/At/In): how soon and how far ahead, and how often due ones go out. */
+    scheduling: z
+      .object({
+        minDelayMs: z.number().int().min(0).default(10_000),
+        maxDelayMs: z
+          .number()
+          .int()
+          .min(1_000)
+          .default(3 * DAY_MS),
+        tickMs: z.number().int().min(10).max(60_000).default(1_000),
+      })
+      .default({ minDelayMs: 10_000, maxDelayMs: 3 * DAY_MS, tickMs: 1_000 }),
+    /** How often ntfy's subscribe endpoints send a `keepalive` event (ntfy's default: 45 s). */
+    ntfyKeepaliveMs: z.number().int().min(10).max(600_000).default(45_000),
     /** How often recent revocations are polled; a revoked token's streams close within this. */
     revocationPollMs: z.number().int().min(50).default(1_000),
     /** Alarms read from the store per page while replaying a stream older than the recent window. */
@@ -87,8 +127,8 @@ export const ServerConfig = z
       })
       .default({ maxAlarms: 10_000, maxBytes: 64 * MiB }),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    /** Web origins allowed to read streams and history from a browser (CORS); '*' allows any. */
-    allowedOrigins: z.array(z.string().min(1)).default([]),
+    /** Web origins allowed to call the API from a browser (CORS); '*' allows any, without credentials. */
+    allowedOrigins: z.array(AllowedOrigin).default([]),
     /** Honour X-Forwarded-* from a reverse proxy (nginx). Off unless the server sits behind one. */
     trustProxy: z.boolean().default(false),
   })

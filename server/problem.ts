@@ -9,6 +9,7 @@ const STATUS: Record<ProblemCode, number> = {
   'method-not-allowed': 405,
   'payload-too-large': 413,
   'unsupported-media-type': 415,
+  'unsupported-feature': 400,
   'rate-limited': 429,
   'too-many-streams': 429,
   unavailable: 503,
@@ -24,6 +25,7 @@ const TITLE: Record<ProblemCode, string> = {
   'method-not-allowed': 'Method not allowed here',
   'payload-too-large': 'The message is too large',
   'unsupported-media-type': 'Unsupported content type',
+  'unsupported-feature': 'This server does not offer that feature',
   'rate-limited': 'Too many requests for this token',
   'too-many-streams': 'Too many open streams for this token',
   unavailable: 'Temporarily unavailable',
@@ -38,11 +40,13 @@ export class HttpProblem extends Error {
   readonly errors: Problem['errors'];
   /** Seconds, sent as Retry-After. */
   readonly retryAfter: number | undefined;
+  /** Sent as WWW-Authenticate (401, and 403 for a missing scope). */
+  readonly challenge: string | undefined;
 
   constructor(
     code: ProblemCode,
     detail?: string,
-    extra: { errors?: Problem['errors']; retryAfter?: number } = {},
+    extra: { errors?: Problem['errors']; retryAfter?: number; challenge?: string } = {},
   ) {
     super(detail ?? TITLE[code]);
     this.name = 'HttpProblem';
@@ -51,6 +55,15 @@ export class HttpProblem extends Error {
     this.detail = detail;
     this.errors = extra.errors;
     this.retryAfter = extra.retryAfter;
+    this.challenge = extra.challenge;
+  }
+
+  /** The response headers this problem carries besides its body. */
+  headers(): Record<string, string> {
+    const headers: Record<string, string> = {};
+    if (this.retryAfter !== undefined) headers['retry-after'] = String(this.retryAfter);
+    if (this.challenge !== undefined) headers['www-authenticate'] = this.challenge;
+    return headers;
   }
 
   toJSON(): Problem {

@@ -1,21 +1,26 @@
-import type { Alarm, PublishRequest } from '../protocol/index.ts';
+import type { Alarm, PublishRequest, ScheduledAlarm } from '../protocol/index.ts';
 import type { ServerContext } from './context.ts';
 import { HttpProblem } from './problem.ts';
-import { StoreError } from './store/store.ts';
-import { mayUseTopic, type Principal } from './tokens.ts';
+import { type NewAlarm, StoreError } from './store/store.ts';
+import { mayAddress, mayUseTopic, type Principal } from './tokens.ts';
 
 export type Dialect = 'json' | 'ntfy';
 
+export type Published =
+  | { readonly kind: 'stored'; readonly alarm: Alarm }
+  | { readonly kind: 'scheduled'; readonly scheduled: ScheduledAlarm };
+
 /**
- * Checks who may send what, then stores the alarm. Resolves only once it is durable; the store fans
- * it out to subscribers after that, so every acknowledged alarm is replayable.
+ * Checks who may send what, then stores the alarm (or schedules it when `deliverAt` is set).
+ * Resolves only once it is durable; the store fans it out to subscribers after that, so every
+ * acknowledged alarm is replayable.
  */
 export async function publishAlarm(
   ctx: ServerContext,
   principal: Principal,
   request: PublishRequest,
   dialect: Dialect,
-): Promise<Alarm> {
+): Promise<Published> {
   if (request.body !== undefined && Buffer.byteLength(request.body) > ctx.config.maxMessageBytes) {
     throw new HttpProblem(
       'payload-too-large',
@@ -25,21 +30,39 @@ export async function publishAlarm(
   if (request.topic !== undefined && !mayUseTopic(principal, request.topic)) {
     throw new HttpProblem('forbidden', `this token may not publish to topic "${request.topic}"`);
   }
-  if (request.user !== undefined && request.user !== principal.user && principal.scope !== 'admin') {
-    throw new HttpProblem('forbidden', 'only an admin token may send alarms to another user');
+  if (request.user !== undefined && !mayAddress(principal, request.user)) {
+    throw new HttpProblem(
+      'forbidden',
+      principal.recipients === null
+        ? 'only an admin token, or one created with --recipients, may send alarms to another user'
+        : `this token may not send alarms to user "${request.user}"`,
+    );
   }
+  const { deliverAt, ...fields } = request;
+  const alarm: NewAlarm = {
+    ...(fields.user !== undefined && { user: fields.user }),
+    ...(fields.topic !== undefined && { topic: fields.topic }),
+    title: fields.title,
+    ...(fields.body !== undefined && { body: fields.body }),
+    priority: fields.priority,
+    ...(fields.url !== undefined && { url: fields.url }),
+    tags: fields.tags,
+    ...(fields.icon !== undefined && { icon: fields.icon }),
+    ...(fields.markdown === true && { markdown: true }),
+    ...(fields.actions !== undefined && fields.actions.length > 0 && { actions: fields.actions }),
+    ...(fields.attachment !== undefined && { attachment: fields.attachment }),
+  };
   try {
-    const alarm = await ctx.store.append({
-      ...(request.user !== undefined && { user: request.user }),
-      ...(request.topic !== undefined && { topic: request.topic }),
-      title: request.title,
-      ...(request.body !== undefined && { body: request.body }),
-      priority: request.priority,
-      ...(request.url !== undefined && { url: request.url }),
-      tags: request.tags,
-    });
+    if (deliverAt !== undefined) {
+      const now = ctx.now();
+      checkDelay(ctx, deliverAt, now);
+      const scheduled = await ctx.store.schedule(alarm, deliverAt, now);
+      ctx.metrics.alarmsPublished.inc({ dialect });
+      return { kind: 'scheduled', scheduled };
+    }
+    const stored = await ctx.store.append(alarm);
     ctx.metrics.alarmsPublished.inc({ dialect });
-    return alarm;
+    return { kind: 'stored', alarm: stored };
   } catch (error) {
     if (error instanceof StoreError) {
       throw new HttpProblem('unavailable', 'the alarm could not be stored; it was not accepted', {
@@ -47,5 +70,25 @@ export async function publishAlarm(
       });
     }
     throw error;
+  }
+}
+
+/** ntfy's bounds on a delivery time, compared in whole seconds as ntfy does. */
+function checkDelay(ctx: ServerContext, deliverAt: number, now: number): void {
+  const { minDelayMs, maxDelayMs } = ctx.config.scheduling;
+  const at = Math.floor(deliverAt / 1000);
+  if (at < Math.floor((now + minDelayMs) / 1000)) {
+    throw new HttpProblem(
+      'bad-request',
+      `the delivery time is too soon: at least ${minDelayMs / 1000} s from now`,
+      { errors: [{ path: 'delay', message: 'too small' }] },
+    );
+  }
+  if (at > Math.floor((now + maxDelayMs) / 1000)) {
+    throw new HttpProblem(
+      'bad-request',
+      `the delivery time is too far ahead: at most ${maxDelayMs / 1000} s from now`,
+      { errors: [{ path: 'delay', message: 'too large' }] },
+    );
   }
 }

@@ -1,6 +1,9 @@
 import type { Registry } from './registry.ts';
 import type { TokenStore } from './store/store.ts';
 
+/** What the check needs of a set of open streams (the registry, or the ntfy subscriptions). */
+export type RevocableStreams = Pick<Registry, 'size' | 'closeToken' | 'tokenIds'>;
+
 export interface RevocationTiming {
   /** How often recent revocations are polled (cheap: one query for all tokens). */
   readonly pollMs: number;
@@ -18,7 +21,7 @@ export interface RevocationTiming {
  * each distinct token behind open streams, for records that vanished rather than being revoked.
  */
 export function startRevocationCheck(
-  registry: Registry,
+  registry: RevocableStreams,
   tokens: TokenStore,
   timing: RevocationTiming,
   now: () => number,

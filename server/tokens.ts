@@ -13,6 +13,8 @@ export interface Principal {
   readonly user: string;
   readonly scope: Scope;
   readonly topics: readonly string[] | null;
+  /** Other users this (publish) token may address; absent or null: none. See TokenRecord.recipients. */
+  readonly recipients?: readonly string[] | null;
 }
 
 export interface MintedToken {
@@ -26,7 +28,12 @@ function hashSecret(secret: string): Buffer {
 
 export async function mintToken(
   store: TokenStore,
-  input: { user: string; scope: Scope; topics: readonly string[] | null },
+  input: {
+    user: string;
+    scope: Scope;
+    topics: readonly string[] | null;
+    recipients?: readonly string[] | null;
+  },
   now: number,
 ): Promise<MintedToken> {
   const id = randomBytes(6).toString('hex');
@@ -39,6 +46,8 @@ export async function mintToken(
     createdAt: now,
     revokedAt: null,
     secretHash: hashSecret(secret),
+    ...(input.recipients !== undefined &&
+      input.recipients !== null && { recipients: [...new Set(input.recipients)] }),
   };
   await store.insert(record);
   return { token: `tcs_${id}_${secret}`, record };
@@ -52,7 +61,13 @@ export async function verifyToken(store: TokenStore, presented: string): Promise
   const record = await store.get(id);
   if (record === undefined || record.revokedAt !== null) return null;
   if (!timingSafeEqual(hashSecret(secret), record.secretHash)) return null;
-  return { tokenId: record.id, user: record.user, scope: record.scope, topics: record.topics };
+  return {
+    tokenId: record.id,
+    user: record.user,
+    scope: record.scope,
+    topics: record.topics,
+    recipients: record.recipients ?? null,
+  };
 }
 
 /** Admin implies every scope; otherwise the scope must match exactly. */
@@ -62,6 +77,22 @@ export function hasScope(principal: Principal, needed: Scope): boolean {
 
 export function mayUseTopic(principal: Principal, topic: string): boolean {
   return principal.topics === null || principal.topics.includes(topic);
+}
+
+/** A recipient pattern: a user name, optionally with `*` wildcards (`ops-*`, `*`). */
+export const RECIPIENT_PATTERN = /^[A-Za-z0-9_*-]{1,64}$/;
+
+function matchesPattern(pattern: string, user: string): boolean {
+  if (!pattern.includes('*')) return pattern === user;
+  // Only letters, digits, `_`, `-` and `*` reach here: nothing else needs escaping.
+  const regex = new RegExp(`^${pattern.replaceAll('*', '[A-Za-z0-9_-]*')}$`);
+  return regex.test(user);
+}
+
+/** Whether the token may send an alarm to `user`: its own, any for admin, else its recipient list. */
+export function mayAddress(principal: Principal, user: string): boolean {
+  if (user === principal.user || principal.scope === 'admin') return true;
+  return principal.recipients?.some((pattern) => matchesPattern(pattern, user)) ?? false;
 }
 
 /**

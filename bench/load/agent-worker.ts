@@ -23,6 +23,8 @@ export type AgentRequest =
   /** Answers when the agent leaves 'live' (e.g. its watchdog declared the stream dead). */
   | { op: 'await-not-live'; timeoutMs: number }
   | { op: 'await-live'; timeoutMs: number }
+  /** Answers with [alarm id, received at] for every alarm since the last call, and forgets them. */
+  | { op: 'receipts' }
   | { op: 'stop' };
 
 export interface ResumeResult {
@@ -35,10 +37,12 @@ export interface ResumeResult {
 const setup = JSON.parse(process.argv[2] ?? '{}') as AgentSetup;
 const power = new PowerEventHub();
 const agent = new Agent(
-  { server: setup.server, token: setup.token, topics: setup.topics },
+  // Live only from the start: the measures publish what they time after the agent is live.
+  { server: setup.server, token: setup.token, topics: setup.topics, initialReplay: 'none' },
   { power, debug: () => {} },
 );
 let lastAlarm = -1;
+let receipts: [number, number][] = [];
 let replayed = 0;
 const stateWaiters = new Set<(state: ConnectionState, at: number) => void>();
 const alarmWaiters = new Set<(at: number) => void>();
@@ -51,6 +55,7 @@ agent.on('alarm', (alarm, info) => {
   lastAlarm = Math.max(lastAlarm, Number(alarm.id));
   if (info.replayed) replayed++;
   const at = monoMs();
+  receipts.push([Number(alarm.id), at]);
   for (const w of [...alarmWaiters]) w(at);
 });
 agent.on('warning', (warning) => console.error(`agent warning: ${warning.code}: ${warning.message}`));
@@ -118,6 +123,11 @@ async function handle(request: AgentRequest): Promise<unknown> {
     }
     case 'await-live':
       return (await waitState(isLive, request.timeoutMs)).at;
+    case 'receipts': {
+      const taken = receipts;
+      receipts = [];
+      return taken;
+    }
     case 'stop':
       await agent.stop();
       return true;

@@ -2,12 +2,12 @@ import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import { type Alarm, isWebUrl } from '../../protocol/index.ts';
 import { Agent, type GapNotice } from '../agent.ts';
+import { importLegacyCursor, SqliteAgentStore } from '../agent-store.ts';
 import { ApiError, TocsinApi } from '../api.ts';
 import type { Clock } from '../clock.ts';
 import { systemClock } from '../clock.ts';
 import { parseAgentConfig, serverOrigin } from '../config.ts';
 import { CredentialError, type CredentialStore } from '../credentials.ts';
-import { FileCursorStore } from '../cursor.ts';
 import {
   type DesktopSettings,
   DesktopSettings as DesktopSettingsSchema,
@@ -354,12 +354,16 @@ export class DesktopController extends EventEmitter<DesktopEvents> {
   async #connect(server: string, token: string, user?: string): Promise<void> {
     await this.#disconnect();
     this.#user = user ?? null;
+    // Position and recent alarms, one atomic write per alarm; one file per server.
+    const store = new SqliteAgentStore(
+      join(this.#deps.dataDir, 'agent', `${encodeURIComponent(serverOrigin(server))}.sqlite`),
+    );
+    importLegacyCursor(store, join(this.#deps.dataDir, 'cursor.json'), serverOrigin(server));
     const agent = new Agent(
       // Everything this token may read: its user's alarms and every topic it is allowed.
       { server, token, topics: ['*'] },
       {
-        cursorStore: new FileCursorStore(join(this.#deps.dataDir, 'cursor.json'), serverOrigin(server)),
-        seenIds: this.#history.ids(),
+        store,
         clock: this.#clock,
         ...(this.#deps.power !== undefined && { power: this.#deps.power }),
         ...(this.#deps.fetch !== undefined && { fetch: this.#deps.fetch }),

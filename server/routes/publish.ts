@@ -24,7 +24,13 @@ export function registerPublishRoutes(app: FastifyInstance, ctx: ServerContext):
         throw new HttpProblem('unsupported-media-type', 'send the alarm as application/json');
       }
       const input = parseInput(PublishRequest, request.body, 'alarm');
-      const alarm = await publishAlarm(ctx, principalOf(request), input, 'json');
+      const published = await publishAlarm(ctx, principalOf(request), input, 'json');
+      if (published.kind === 'scheduled') {
+        const { id, deliverAt } = published.scheduled;
+        const response: PublishResponse = { id, time: deliverAt, scheduled: true };
+        return reply.code(202).send(response);
+      }
+      const { alarm } = published;
       const response: PublishResponse = { id: alarm.id, time: alarm.time };
       return reply.code(201).header('location', `/v1/alarms/${alarm.id}`).send(response);
     },

@@ -1,4 +1,5 @@
 import type { Alarm, Scope } from '../../protocol/index.ts';
+import { copyExtras } from './alarm-extras.ts';
 import { streamIdTime } from './redis-ids.ts';
 import { type NewAlarm, StoreError, type TokenRecord } from './store.ts';
 
@@ -16,6 +17,10 @@ export function encodeAlarm(alarm: NewAlarm): string {
     priority: alarm.priority,
     url: alarm.url,
     tags: alarm.tags,
+    icon: alarm.icon,
+    markdown: alarm.markdown,
+    actions: alarm.actions,
+    attachment: alarm.attachment,
   });
 }
 
@@ -38,6 +43,7 @@ export function decodeAlarm(id: string, json: string): Alarm {
   if (stored.topic !== undefined) alarm.topic = stored.topic;
   if (stored.body !== undefined) alarm.body = stored.body;
   if (stored.url !== undefined) alarm.url = stored.url;
+  copyExtras(stored, alarm);
   return alarm;
 }
 
@@ -56,6 +62,8 @@ export function encodeToken(record: TokenRecord): string[] {
     record.revokedAt === null ? '' : String(record.revokedAt),
     'secretHash',
     record.secretHash.toString('hex'),
+    'recipients',
+    record.recipients === undefined || record.recipients === null ? '' : JSON.stringify(record.recipients),
   ];
 }
 
@@ -69,5 +77,7 @@ export function decodeToken(id: string, hash: Record<string, string>): TokenReco
     createdAt: Number(hash.createdAt),
     revokedAt: hash.revokedAt === undefined || hash.revokedAt === '' ? null : Number(hash.revokedAt),
     secretHash: Buffer.from(hash.secretHash, 'hex'),
+    ...(hash.recipients !== undefined &&
+      hash.recipients !== '' && { recipients: JSON.parse(hash.recipients) as string[] }),
   };
 }

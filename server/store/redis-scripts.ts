@@ -126,6 +126,31 @@ if n == chunk then more = 1 end
 return { removed, more }
 `;
 
+/**
+ * Releases one scheduled alarm, exactly once across instances. KEYS: due set, scheduled hash, then
+ * APPEND's keys (log, set of index streams, the alarm's index streams). ARGV: schedule id, ms ('' =
+ * Redis's clock), JSON. Whoever removes the id from the due set appends it, in the same atomic step;
+ * everyone else gets false.
+ */
+const RELEASE = `${LAST_GENERATED}
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return false end
+redis.call('HDEL', KEYS[2], ARGV[1])
+local id
+if ARGV[2] == '' then
+  id = redis.call('XADD', KEYS[3], '*', 'a', ARGV[3])
+else
+  local ms = tonumber(ARGV[2])
+  local last = tonumber(string.match(lastGenerated(KEYS[3]), '^(%d+)'))
+  if last > ms then ms = last end
+  id = redis.call('XADD', KEYS[3], string.format('%.0f', ms) .. '-*', 'a', ARGV[3])
+end
+for k = 5, #KEYS do
+  redis.call('XADD', KEYS[k], id, 'i', '')
+  redis.call('SADD', KEYS[4], KEYS[k])
+end
+return id
+`;
+
 /** KEYS: token hash, token id set. ARGV: id, then field/value pairs. Never overwrites a token. */
 const TOKEN_INSERT = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
@@ -150,6 +175,7 @@ export const SCRIPTS = {
   tocsinPrune: { lua: PRUNE },
   tocsinTokenInsert: { lua: TOKEN_INSERT },
   tocsinTokenRevoke: { lua: TOKEN_REVOKE },
+  tocsinRelease: { lua: RELEASE },
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
-import type { Alarm } from '../../protocol/index.ts';
+import type { Alarm, ScheduledAlarm } from '../../protocol/index.ts';
 import { decodeAlarm, decodeToken, encodeAlarm, encodeToken } from './redis-codec.ts';
 import { compareStreamIds, parseStreamId, streamIdTime } from './redis-ids.ts';
 import { SCRIPTS, type ScriptName } from './redis-scripts.ts';
@@ -9,6 +9,7 @@ import {
   type AlarmListener,
   type AlarmStore,
   type CursorCheck,
+  isVisible,
   type NewAlarm,
   StoreError,
   type StoreHealth,
@@ -59,6 +60,10 @@ function keysFor(prefix: string) {
     /** The newest id retention removed: a cursor below it may have missed alarms. */
     prunedThrough: `${prefix}pruned-through`,
     storeId: `${prefix}store-id`,
+    /** Scheduled alarms: id → JSON, the ids by delivery time, and the id counter. */
+    scheduled: `${prefix}scheduled`,
+    scheduledDue: `${prefix}scheduled:due`,
+    scheduledSeq: `${prefix}scheduled:seq`,
     token: (id: string) => `${prefix}token:${id}`,
     tokens: `${prefix}tokens`,
     /** Revoked token ids scored by revocation time, so instances learn of revocations by polling one key. */
@@ -296,12 +301,79 @@ export class RedisStore implements AlarmStore, TokenStore {
     return this.#storeId;
   }
 
+  /** A user's alarm is that user's alone (whatever its topic); otherwise it belongs to its topic. */
+  #indexesOf(alarm: NewAlarm): string[] {
+    return alarm.user !== undefined
+      ? [this.#keys.userIndex(alarm.user)]
+      : [this.#keys.topicIndex(alarm.topic as string), this.#keys.allTopicsIndex];
+  }
+
+  schedule(alarm: NewAlarm, deliverAt: number, now: number): Promise<ScheduledAlarm> {
+    return this.#run(async () => {
+      const seq = await this.#redis.incr(this.#keys.scheduledSeq);
+      const id = `s${seq}`;
+      const scheduled: ScheduledAlarm = { ...alarm, id, createdAt: now, deliverAt };
+      // MULTI: the entry and its due time are written together (one AOF record).
+      await this.#redis
+        .multi()
+        .hset(this.#keys.scheduled, id, JSON.stringify(scheduled))
+        .zadd(this.#keys.scheduledDue, deliverAt, id)
+        .exec();
+      return scheduled;
+    });
+  }
+
+  listScheduled(who: Visibility, limit: number): Promise<ScheduledAlarm[]> {
+    return this.#run(async () => {
+      // Bounded: a listing looks at the 10 000 soonest pending alarms at most.
+      const ids = await this.#redis.zrange(this.#keys.scheduledDue, 0, 9_999);
+      if (ids.length === 0) return [];
+      const values = await this.#redis.hmget(this.#keys.scheduled, ...ids);
+      const out: ScheduledAlarm[] = [];
+      for (const value of values) {
+        if (value === null) continue;
+        const scheduled = JSON.parse(value) as ScheduledAlarm;
+        if (isVisible({ ...scheduled, id: '0', time: 0 }, who)) out.push(scheduled);
+        if (out.length >= limit) break;
+      }
+      return out;
+    });
+  }
+
+  releaseDue(now: number, limit: number): Promise<number> {
+    return this.#run(async () => {
+      const ids = await this.#redis.zrangebyscore(this.#keys.scheduledDue, '-inf', now, 'LIMIT', 0, limit);
+      if (ids.length === 0) return 0;
+      const values = await this.#redis.hmget(this.#keys.scheduled, ...ids);
+      let released = 0;
+      for (const [i, id] of ids.entries()) {
+        const value = values[i];
+        if (value === null || value === undefined) {
+          // Released meanwhile by another instance (it removes the entry and its due time together).
+          continue;
+        }
+        const { id: _id, createdAt: _c, deliverAt: _d, ...alarm } = JSON.parse(value) as ScheduledAlarm;
+        const appended = await this.#script(
+          this.#redis,
+          'tocsinRelease',
+          [
+            this.#keys.scheduledDue,
+            this.#keys.scheduled,
+            this.#keys.log,
+            this.#keys.indexes,
+            ...this.#indexesOf(alarm),
+          ],
+          [id, this.#now === undefined ? '' : String(this.#now()), encodeAlarm(alarm)],
+        );
+        // null: another instance released it first.
+        if (appended !== null) released++;
+      }
+      return released;
+    });
+  }
+
   append(alarm: NewAlarm): Promise<Alarm> {
-    // A user's alarm is that user's alone (whatever its topic); otherwise it belongs to its topic.
-    const indexes =
-      alarm.user !== undefined
-        ? [this.#keys.userIndex(alarm.user)]
-        : [this.#keys.topicIndex(alarm.topic as string), this.#keys.allTopicsIndex];
+    const indexes = this.#indexesOf(alarm);
     return this.#run(async () => {
       // Resolves once Redis executed the script, i.e. after its AOF write (and fsync, with `always`).
       const id = (await this.#script(

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import type { Alarm, Scope } from '../../protocol/index.ts';
+import type { Alarm, ScheduledAlarm, Scope } from '../../protocol/index.ts';
+import { copyExtras, encodeExtras } from './alarm-extras.ts';
 import {
   type AlarmListener,
   type AlarmStore,
@@ -43,7 +44,22 @@ CREATE TABLE IF NOT EXISTS tokens (
   created_at INTEGER NOT NULL,
   revoked_at INTEGER
 ) STRICT;
+-- Scheduled delivery: alarms waiting for their time, outside the log until then.
+CREATE TABLE IF NOT EXISTS scheduled (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  created_at INTEGER NOT NULL,
+  deliver_at INTEGER NOT NULL,
+  alarm TEXT NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS scheduled_by_time ON scheduled (deliver_at, id);
 `;
+
+/** Columns added after the first release, added in place to existing databases. */
+const ADDED_COLUMNS: readonly [table: string, column: string, type: string][] = [
+  // The ntfy fields (icon, markdown, actions, attachment) as one JSON object, null when none.
+  ['alarms', 'extra', 'TEXT'],
+  ['tokens', 'recipients', 'TEXT'],
+];
 
 interface AlarmRow {
   id: number;
@@ -55,6 +71,7 @@ interface AlarmRow {
   priority: number;
   url: string | null;
   tags: string;
+  extra: string | null;
 }
 
 interface TokenRow {
@@ -65,6 +82,23 @@ interface TokenRow {
   topics: string | null;
   created_at: number;
   revoked_at: number | null;
+  recipients: string | null;
+}
+
+interface ScheduledRow {
+  id: number;
+  created_at: number;
+  deliver_at: number;
+  alarm: string;
+}
+
+function rowToScheduled(row: ScheduledRow): ScheduledAlarm {
+  return {
+    ...(JSON.parse(row.alarm) as NewAlarm),
+    id: `s${row.id}`,
+    createdAt: row.created_at,
+    deliverAt: row.deliver_at,
+  };
 }
 
 function rowToAlarm(row: AlarmRow): Alarm {
@@ -79,6 +113,7 @@ function rowToAlarm(row: AlarmRow): Alarm {
   if (row.topic !== null) alarm.topic = row.topic;
   if (row.body !== null) alarm.body = row.body;
   if (row.url !== null) alarm.url = row.url;
+  if (row.extra !== null) copyExtras(JSON.parse(row.extra) as Partial<NewAlarm>, alarm);
   return alarm;
 }
 
@@ -91,6 +126,7 @@ function rowToToken(row: TokenRow): TokenRecord {
     createdAt: row.created_at,
     revokedAt: row.revoked_at,
     secretHash: Buffer.from(row.secret_hash),
+    ...(row.recipients !== null && { recipients: JSON.parse(row.recipients) as string[] }),
   };
 }
 
@@ -142,6 +178,7 @@ export class SqliteStore implements AlarmStore, TokenStore {
       this.#db = new DatabaseSync(join(options.dataDir, DATABASE_FILE), { timeout: 5_000 });
       this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;');
       this.#db.exec(SCHEMA);
+      this.#addColumns();
     } catch (error) {
       throw new StoreError(
         'corrupt',
@@ -153,7 +190,7 @@ export class SqliteStore implements AlarmStore, TokenStore {
     }
     this.#statements = {
       insert: this.#db.prepare(
-        'INSERT INTO alarms (time, user, topic, title, body, priority, url, tags) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO alarms (time, user, topic, title, body, priority, url, tags, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       // Two index range scans (user's alarms, then topic alarms) merged by id.
       readUserAndTopics: this.#db.prepare(
@@ -175,6 +212,15 @@ export class SqliteStore implements AlarmStore, TokenStore {
       tokenById: this.#db.prepare('SELECT * FROM tokens WHERE id = ?'),
     };
     this.#storeId = this.#meta('store_id') ?? this.#initStoreId();
+  }
+
+  #addColumns(): void {
+    for (const [table, column, type] of ADDED_COLUMNS) {
+      const columns = this.#db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[];
+      if (!columns.some((c) => c.name === column)) {
+        this.#db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+      }
+    }
   }
 
   #meta(key: string): string | undefined {
@@ -227,6 +273,7 @@ export class SqliteStore implements AlarmStore, TokenStore {
           alarm.priority,
           alarm.url ?? null,
           JSON.stringify(alarm.tags),
+          encodeExtras(alarm),
         );
         stored.push({ ...alarm, id: String(result.lastInsertRowid), time });
       }
@@ -330,6 +377,81 @@ export class SqliteStore implements AlarmStore, TokenStore {
     }
   }
 
+  async schedule(alarm: NewAlarm, deliverAt: number, now: number): Promise<ScheduledAlarm> {
+    this.#assertOpen();
+    try {
+      const result = this.#db
+        .prepare('INSERT INTO scheduled (created_at, deliver_at, alarm) VALUES (?, ?, ?)')
+        .run(now, deliverAt, JSON.stringify(alarm));
+      return { ...alarm, id: `s${result.lastInsertRowid}`, createdAt: now, deliverAt };
+    } catch (error) {
+      throw new StoreError('unavailable', `could not schedule the alarm: ${String(error)}`, { cause: error });
+    }
+  }
+
+  async listScheduled(who: Visibility, limit: number): Promise<ScheduledAlarm[]> {
+    this.#assertOpen();
+    // The same visibility rule as read(): the user's own, else the topics asked for.
+    const rows = this.#db
+      .prepare(
+        `SELECT * FROM scheduled WHERE
+           json_extract(alarm, '$.user') = :user
+           OR (json_extract(alarm, '$.user') IS NULL
+               AND (:all = 1 OR json_extract(alarm, '$.topic') IN (SELECT value FROM json_each(:topics))))
+         ORDER BY deliver_at, id LIMIT :limit`,
+      )
+      .all({
+        user: who.user,
+        all: who.allTopics === true ? 1 : 0,
+        topics: JSON.stringify(who.topics),
+        limit,
+      }) as unknown as ScheduledRow[];
+    return rows.map(rowToScheduled);
+  }
+
+  async releaseDue(now: number, limit: number): Promise<number> {
+    this.#assertOpen();
+    // Pending group-commit appends go first, so ids keep following acceptance order.
+    this.#flush();
+    const rows = this.#db
+      .prepare('SELECT * FROM scheduled WHERE deliver_at <= ? ORDER BY deliver_at, id LIMIT ?')
+      .all(now, limit) as unknown as ScheduledRow[];
+    if (rows.length === 0) return 0;
+    const stored: Alarm[] = [];
+    const remove = this.#db.prepare('DELETE FROM scheduled WHERE id = ?');
+    try {
+      // One transaction: each alarm leaves the schedule exactly when it enters the log.
+      this.#db.exec('BEGIN IMMEDIATE');
+      const time = this.#now();
+      for (const row of rows) {
+        const alarm = JSON.parse(row.alarm) as NewAlarm;
+        const result = this.#statements.insert.run(
+          time,
+          alarm.user ?? null,
+          alarm.topic ?? null,
+          alarm.title,
+          alarm.body ?? null,
+          alarm.priority,
+          alarm.url ?? null,
+          JSON.stringify(alarm.tags),
+          encodeExtras(alarm),
+        );
+        remove.run(row.id);
+        stored.push({ ...alarm, id: String(result.lastInsertRowid), time });
+      }
+      this.#db.exec('COMMIT');
+    } catch (error) {
+      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
+      throw new StoreError('unavailable', `could not release scheduled alarms: ${String(error)}`, {
+        cause: error,
+      });
+    }
+    for (const alarm of stored) {
+      for (const listener of this.#listeners) listener(alarm);
+    }
+    return stored.length;
+  }
+
   health(): StoreHealth {
     return this.#closed ? { ready: false, reason: 'store closed' } : { ready: true };
   }
@@ -353,7 +475,7 @@ export class SqliteStore implements AlarmStore, TokenStore {
     this.#assertOpen();
     this.#db
       .prepare(
-        'INSERT INTO tokens (id, secret_hash, user, scope, topics, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO tokens (id, secret_hash, user, scope, topics, created_at, revoked_at, recipients) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       )
       .run(
         record.id,
@@ -363,6 +485,9 @@ export class SqliteStore implements AlarmStore, TokenStore {
         record.topics === null ? null : JSON.stringify(record.topics),
         record.createdAt,
         record.revokedAt,
+        record.recipients === undefined || record.recipients === null
+          ? null
+          : JSON.stringify(record.recipients),
       );
   }
 

@@ -1,4 +1,4 @@
-import type { Alarm, Scope } from '../../protocol/index.ts';
+import type { Alarm, ScheduledAlarm, Scope } from '../../protocol/index.ts';
 
 /** An alarm as accepted from a publisher, before the store gives it an id and a time. */
 export type NewAlarm = Omit<Alarm, 'id' | 'time'>;
@@ -67,6 +67,19 @@ export interface AlarmStore {
   subscribe(listener: AlarmListener): () => void;
   /** Applies retention; returns how many alarms were removed. */
   prune(now: number): Promise<number>;
+  /**
+   * Scheduled delivery: keeps the alarm aside, durably, until `deliverAt`. It is in no history and
+   * reaches no listener before `releaseDue` moves it into the log.
+   */
+  schedule(alarm: NewAlarm, deliverAt: number, now: number): Promise<ScheduledAlarm>;
+  /** Pending scheduled alarms `who` may see, soonest first. */
+  listScheduled(who: Visibility, limit: number): Promise<ScheduledAlarm[]>;
+  /**
+   * Appends every scheduled alarm due at `now` (at most `limit`) to the log, each exactly once even
+   * when several instances release at the same moment, atomically with its removal from the schedule
+   * (a crash leaves it either pending or delivered, never both or neither). Returns how many.
+   */
+  releaseDue(now: number, limit: number): Promise<number>;
   health(): StoreHealth;
   close(): Promise<void>;
 }
@@ -77,6 +90,11 @@ export interface TokenRecord {
   readonly scope: Scope;
   /** Topics this token may use; null means any topic. */
   readonly topics: readonly string[] | null;
+  /**
+   * Least privilege for services: users (names, or patterns with `*`) a publish token may address
+   * besides its own user. Absent or null: its own user only (admin tokens address anyone).
+   */
+  readonly recipients?: readonly string[] | null;
   readonly createdAt: number;
   readonly revokedAt: number | null;
   /** sha256 of the token's secret part; the secret itself is never stored. */

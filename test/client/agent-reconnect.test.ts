@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Agent, type AgentWarning, type GapNotice } from '../../client/agent.ts';
+import { SqliteAgentStore } from '../../client/agent-store.ts';
 import type { AgentConfigInput } from '../../client/config.ts';
-import { MemoryCursorStore } from '../../client/cursor.ts';
 import { PowerEventHub } from '../../client/power.ts';
 import { type ConnectionState, canTransition } from '../../client/state.ts';
 import type { Alarm } from '../../protocol/index.ts';
@@ -52,17 +52,29 @@ afterEach(async () => {
   expect(tracked.overlaps).toEqual([]);
 });
 
+/** An in-memory store that already received `seen` (shown) and stands at `at`. */
+function storeAt(at: string | null, seen: string[] = []): SqliteAgentStore {
+  const store = new SqliteAgentStore(':memory:');
+  for (const id of seen) {
+    store.record(makeAlarm({ id }), 'store-a');
+    store.markShown(makeAlarm({ id }));
+  }
+  if (at !== null) store.advance(makeAlarm({ id: at }), 'store-a');
+  return store;
+}
+
 function makeAgent(
   config: Partial<AgentConfigInput> = {},
-  deps: { cursor?: MemoryCursorStore; power?: PowerEventHub; seenIds?: string[] } = {},
+  deps: { store?: SqliteAgentStore; power?: PowerEventHub } = {},
 ): Agent {
   const created = new Agent(
     {
       server: server.url,
       token: 'tok-1',
       topics: ['ops'],
-      backoff: { baseMs: 1_000, capMs: 8_000, stableAfterMs: 30_000 },
-      connectTimeoutMs: 10_000,
+      backoff: { baseMs: 1_000, capMs: 8_000 },
+      connectTimeoutMs: 5_000,
+      replayTimeoutMs: 10_000,
       sleepDetection: false,
       ...config,
     },
@@ -70,9 +82,8 @@ function makeAgent(
       clock,
       random: () => 0.5,
       fetch: tracked.fetch,
-      cursorStore: deps.cursor ?? new MemoryCursorStore(),
+      ...(deps.store ? { store: deps.store } : {}),
       ...(deps.power ? { power: deps.power } : {}),
-      ...(deps.seenIds ? { seenIds: deps.seenIds } : {}),
     },
   );
   created.on('state', (state, previous) => {
@@ -118,7 +129,7 @@ async function goLive(
 }
 
 describe('agent reconnect policy', () => {
-  it('backs off exponentially with full jitter up to the cap, sending the bearer token each time', async () => {
+  it('backs off exponentially with equal jitter up to the cap, sending the bearer token each time', async () => {
     await makeAgent().start();
     const delays: number[] = [];
     for (let attempt = 1; attempt <= 6; attempt++) {
@@ -136,46 +147,31 @@ describe('agent reconnect policy', () => {
       expect(server.waiting).toBe(0);
       clock.advance(1);
     }
-    // random() = 0.5: half of 1 s, 2 s, 4 s, 8 s (cap), 8 s, 8 s.
-    expect(delays).toEqual([500, 1_000, 2_000, 4_000, 4_000, 4_000]);
+    // random() = 0.5: three quarters of 1 s, 2 s, 4 s, 8 s (cap), 8 s, 8 s.
+    expect(delays).toEqual([750, 1_500, 3_000, 6_000, 6_000, 6_000]);
   });
 
-  it('starts over after a stable live period, but keeps counting when the connection flaps', async () => {
+  it('a connection that reached ready is not a failure: the next wait is the server retry, however short it lived', async () => {
     await makeAgent().start();
     for (let i = 0; i < 3; i++) {
       sendProblem((await server.next()).res, 502, 'internal');
       const s = await waitStatus('reconnecting', (s) => s.attempt === i + 1);
       clock.advance(s.nextAttemptAt - clock.now());
     }
-    // Live for only 1 s, then dropped: a flap, the backoff keeps growing (attempt 3 → 8 s ceiling).
-    let r = await server.next();
-    await goLive(r);
-    clock.advance(1_000);
-    r.res.end();
-    let s = await waitStatus('reconnecting');
-    expect(s.reason).toBe('server-closed');
-    expect(s.nextAttemptAt - clock.now()).toBe(4_000);
-    clock.advance(4_000);
-
-    // Live for 30 s (stableAfterMs), then dropped: back to attempt 0.
-    r = await server.next();
-    await goLive(r);
-    clock.advance(30_000);
-    r.res.end();
-    s = await waitStatus('reconnecting');
-    expect(s.attempt).toBe(1);
-    expect(s.nextAttemptAt - clock.now()).toBe(500);
-  });
-
-  it("uses the server's retry: as the backoff unit", async () => {
-    await makeAgent().start();
-    const r = await server.next();
-    openSse(r.res, 200);
-    r.res.write(readyFrame({ heartbeatMs: 60_000, cursor: null, storeId: 's' }));
-    await waitStatus('live');
-    r.res.end();
-    const s = await waitStatus('reconnecting');
-    expect(s.nextAttemptAt - clock.now()).toBe(100);
+    // Live for 1 s, then ended cleanly (a proxy with a maximum connection age): back to the retry.
+    for (let i = 0; i < 3; i++) {
+      const r = await server.next();
+      openSse(r.res, 200);
+      r.res.write(readyFrame({ heartbeatMs: 60_000, cursor: null, storeId: 's' }));
+      await waitStatus('live');
+      clock.advance(1_000);
+      r.res.end();
+      const s = await waitStatus('reconnecting');
+      expect(s).toMatchObject({ reason: 'server-closed', attempt: 0 });
+      // retry: 200 jittered ×[0.5, 1.5): 200 at random 0.5.
+      expect(s.delayMs).toBe(200);
+      clock.advance(s.delayMs);
+    }
   });
 
   it('honours Retry-After on 429 and 503', async () => {
@@ -190,7 +186,8 @@ describe('agent reconnect policy', () => {
 
     sendProblem((await server.next()).res, 503, 'unavailable', { retryAfter: '2', detail: 'store is down' });
     s = await waitStatus('reconnecting', (s) => s.attempt === 2);
-    expect(s).toMatchObject({ reason: 'unavailable', httpStatus: 503, detail: 'store is down' });
+    expect(s).toMatchObject({ reason: 'unavailable', httpStatus: 503 });
+    expect(s.detail).toContain('store is down');
     expect(s.nextAttemptAt - clock.now()).toBe(2_500);
   });
 
@@ -222,11 +219,19 @@ describe('agent reconnect policy', () => {
     expect(clock.pending()).toEqual([]);
   });
 
-  it('stops on a 400 it cannot fix by retrying', async () => {
+  it('keeps retrying a 404 and a 400, saying why, and comes back when the server does', async () => {
     await makeAgent().start();
+    sendProblem((await server.next()).res, 404, 'not-found');
+    let s = await waitStatus('reconnecting');
+    expect(s).toMatchObject({ reason: 'not-found', httpStatus: 404 });
+    expect(s.detail).toContain('is the URL right?');
+    clock.advance(s.delayMs);
     sendProblem((await server.next()).res, 400, 'bad-request', { detail: 'unknown topic' });
-    expect(await waitStatus('stopped')).toMatchObject({ reason: 'rejected', detail: 'unknown topic' });
-    expect(clock.pending()).toEqual([]);
+    s = await waitStatus('reconnecting', (x) => x.attempt === 2);
+    expect(s).toMatchObject({ reason: 'rejected', httpStatus: 400 });
+    expect(s.detail).toContain('unknown topic');
+    clock.advance(s.delayMs);
+    await goLive(await server.next());
   });
 
   it('treats a wrong content type and a refused connection as retryable', async () => {
@@ -236,6 +241,7 @@ describe('agent reconnect policy', () => {
     r.res.end('<html>captive portal</html>');
     const s = await waitStatus('reconnecting');
     expect(s.reason).toBe('bad-response');
+    expect(s.detail).toContain('captive portal');
     await server.close();
     clock.advance(s.nextAttemptAt - clock.now());
     expect(await waitStatus('reconnecting', (x) => x.attempt === 2)).toMatchObject({
@@ -244,14 +250,25 @@ describe('agent reconnect policy', () => {
     expect(current().status).toBe('reconnecting');
     server = await startScenarioServer();
   });
+
+  it('a connect that gets no answer costs the connect timeout, not the replay or heartbeat allowance', async () => {
+    // A server that accepts and never answers: the headers never come.
+    await makeAgent().start();
+    await server.next();
+    clock.advance(4_999);
+    expect(current().status).toBe('connecting');
+    clock.advance(1);
+    expect(current()).toMatchObject({ status: 'reconnecting', reason: 'connect-timeout' });
+  });
 });
 
 describe('agent stream handling', () => {
   it('resumes with Last-Event-ID from the last alarm, marking replayed alarms', async () => {
-    const cursor = new MemoryCursorStore({ id: '10', storeId: 'store-a' });
-    await makeAgent({}, { cursor }).start();
+    await makeAgent({}, { store: storeAt('10') }).start();
     let r = await server.next();
     expect(r.req.headers['last-event-id']).toBe('10');
+    expect(r.req.headers['x-tocsin-cursor-time']).toBe(String(makeAlarm({ id: '10' }).time));
+    expect(r.url.searchParams.get('since')).toBeNull();
     await goLive(r, { frames: [alarmFrame(makeAlarm({ id: '11' })), alarmFrame(makeAlarm({ id: '12' }))] });
     r.res.write(alarmFrame(makeAlarm({ id: '13' })));
     await waitFor('live alarm', () => alarms.length === 3);
@@ -265,7 +282,7 @@ describe('agent stream handling', () => {
     clock.advance(s.nextAttemptAt - clock.now());
     r = await server.next();
     expect(r.req.headers['last-event-id']).toBe('13');
-    expect(cursor.current).toEqual({ id: '13', storeId: 'store-a' });
+    expect(agent?.position).toEqual({ id: '13', time: makeAlarm({ id: '13' }).time, storeId: 'store-a' });
   });
 
   it('skips malformed frames with a warning and keeps the stream', async () => {
@@ -298,22 +315,73 @@ describe('agent stream handling', () => {
     await goLive(r, { frames: [alarmFrame(makeAlarm({ id: '1' })), alarmFrame(makeAlarm({ id: '2' }))] });
     await waitFor('both alarms', () => alarms.length === 2);
     expect(warnings.map((w) => w.code)).toContain('listener-failed');
-    expect(created.cursor.id).toBe('2');
+    expect(created.position?.id).toBe('2');
   });
 
-  it('de-duplicates by id across replays, still advancing the cursor', async () => {
-    const cursor = new MemoryCursorStore({ id: '5', storeId: 'store-a' });
-    await makeAgent({}, { cursor, seenIds: ['4', '5'] }).start();
+  it('de-duplicates by id and time across replays, still advancing the cursor', async () => {
+    await makeAgent({}, { store: storeAt('5', ['4', '5']) }).start();
     const r = await server.next();
     await goLive(r, {
-      frames: ['5', '6', '6', '7'].map((id) => alarmFrame(makeAlarm({ id }))),
+      frames: [
+        ...['5', '6', '6', '7'].map((id) => alarmFrame(makeAlarm({ id }))),
+        // Same id as one already shown, another time: a reissued id, a different alarm.
+        alarmFrame(makeAlarm({ id: '4', time: 1 })),
+      ],
     });
-    await waitFor('alarms', () => alarms.length === 2);
-    expect(alarms.map((a) => a.alarm.id)).toEqual(['6', '7']);
-    expect(cursor.current?.id).toBe('7');
+    await waitFor('alarms', () => alarms.length === 3);
+    expect(alarms.map((a) => [a.alarm.id, a.alarm.time === 1])).toEqual([
+      ['6', false],
+      ['7', false],
+      ['4', true],
+    ]);
+    expect(agent?.position?.id).toBe('4');
   });
 
-  it('aborts a stream that goes silent for 2.5 heartbeats (and a connect that never answers)', async () => {
+  it("live with nothing received yet: the next connection resumes from ready's cursor, never live-only", async () => {
+    await makeAgent({ initialReplay: 'none' }).start();
+    let r = await server.next();
+    expect(r.url.searchParams.get('since')).toBeNull();
+    openSse(r.res);
+    r.res.write(readyFrame({ heartbeatMs: 60_000, cursor: '9', storeId: 'store-a' }));
+    await waitStatus('live');
+    r.res.end();
+    let s = await waitStatus('reconnecting');
+    clock.advance(s.delayMs);
+    r = await server.next();
+    expect(r.req.headers['last-event-id']).toBe('9');
+    expect(r.req.headers['x-tocsin-cursor-time']).toBeUndefined();
+
+    // An empty store (cursor null): ask for everything it will have by then.
+    await agent?.stop();
+    agent = undefined;
+    await makeAgent({ initialReplay: 'none' }).start();
+    r = await server.next();
+    openSse(r.res);
+    r.res.write(readyFrame({ heartbeatMs: 60_000, cursor: null, storeId: 'store-a' }));
+    await waitStatus('live');
+    r.res.end();
+    s = await waitStatus('reconnecting');
+    clock.advance(s.delayMs);
+    r = await server.next();
+    expect(r.url.searchParams.get('since')).toBe('all');
+  });
+
+  it('the first run asks for the configured look back, and calls what it brings a backlog', async () => {
+    const backlog: [number, string][] = [];
+    const created = makeAgent({ initialReplay: '2h' });
+    created.on('backlog', (count, reason) => backlog.push([count, reason]));
+    await created.start();
+    const r = await server.next();
+    expect(r.url.searchParams.get('since')).toBe('2h');
+    expect(r.req.headers['last-event-id']).toBeUndefined();
+    await goLive(r, { frames: ['1', '2'].map((id) => alarmFrame(makeAlarm({ id }))) });
+    expect(backlog).toEqual([[2, 'first-run']]);
+    r.res.write(alarmFrame(makeAlarm({ id: '3' })));
+    await waitFor('live alarm', () => alarms.length === 3);
+    expect(alarms.map((a) => a.replayed)).toEqual([true, true, false]);
+  });
+
+  it('aborts a stream that goes silent for 2.5 heartbeats (and a replay that stalls)', async () => {
     await makeAgent().start();
     let r = await server.next();
     await goLive(r, { heartbeatMs: 1_000 });
@@ -323,11 +391,12 @@ describe('agent stream handling', () => {
     expect(current()).toMatchObject({ status: 'reconnecting', reason: 'heartbeat-timeout' });
     await r.closed;
 
-    // Headers but never a byte more: the connect timeout (10 s here) applies before `ready`.
+    // Headers but never a byte more: the replay allowance (10 s here) applies before `ready`.
     clock.advance((current() as { nextAttemptAt: number }).nextAttemptAt - clock.now());
     r = await server.next();
     openSse(r.res);
     await waitStatus('connecting');
+    await new Promise((resolve) => setTimeout(resolve, 50));
     clock.advance(9_999);
     expect(current().status).toBe('connecting');
     clock.advance(1);
@@ -335,8 +404,20 @@ describe('agent stream handling', () => {
     await r.closed;
   });
 
+  it('a wall clock stepped back 2 minutes does not stretch the watchdog (monotonic time)', async () => {
+    await makeAgent().start();
+    const r = await server.next();
+    await goLive(r, { heartbeatMs: 2_000 });
+    clock.advance(1_000);
+    clock.step(-2 * 60_000);
+    clock.advance(3_999);
+    expect(current().status).toBe('live');
+    clock.advance(1);
+    expect(current()).toMatchObject({ status: 'reconnecting', reason: 'heartbeat-timeout' });
+  });
+
   it('surfaces a pruned gap', async () => {
-    await makeAgent({}, { cursor: new MemoryCursorStore({ id: '3', storeId: 'store-a' }) }).start();
+    await makeAgent({}, { store: storeAt('3') }).start();
     const r = await server.next();
     await goLive(r, {
       frames: [gapFrame({ reason: 'pruned', after: '3', through: '9' }), alarmFrame(makeAlarm({ id: '10' }))],
@@ -345,47 +426,55 @@ describe('agent stream handling', () => {
     expect(alarms.map((a) => a.alarm.id)).toEqual(['10']);
   });
 
-  it('after a store reset (gap "unknown"), forgets old ids and takes the replay as is', async () => {
-    const cursor = new MemoryCursorStore({ id: '500', storeId: 'store-a' });
-    await makeAgent({}, { cursor, seenIds: ['1', '2'] }).start();
+  it('after a rollback (gap "unknown"), shows the reissued ids as a backlog and skips what it showed', async () => {
+    const backlog: [number, string][] = [];
+    const created = makeAgent({}, { store: storeAt('500', ['1', '2']) });
+    created.on('backlog', (count, reason) => backlog.push([count, reason]));
+    await created.start();
     const r = await server.next();
     await goLive(r, {
-      storeId: 'store-b',
       frames: [
         gapFrame({ reason: 'unknown', after: '500', through: null }),
-        ...['1', '2'].map((id) => alarmFrame(makeAlarm({ id }))),
+        // 1 is the alarm shown before (same id, same time); 2 and 3 were issued after the restore.
+        alarmFrame(makeAlarm({ id: '1' })),
+        alarmFrame(makeAlarm({ id: '2', time: 5 })),
+        alarmFrame(makeAlarm({ id: '3', time: 6 })),
       ],
     });
     expect(gaps.map((g) => g.kind)).toEqual(['store-reset']);
-    // Ids 1 and 2 of the old store were seen; these are new alarms of the new store.
-    expect(alarms.map((a) => a.alarm.id)).toEqual(['1', '2']);
-    expect(cursor.current).toEqual({ id: '2', storeId: 'store-b' });
+    expect(alarms.map((a) => [a.alarm.id, a.replayed])).toEqual([
+      ['2', true],
+      ['3', true],
+    ]);
+    expect(backlog).toEqual([[2, 'store-reset']]);
+    expect(agent?.position).toEqual({ id: '3', time: 6, storeId: 'store-a' });
     expect(server.requests).toHaveLength(1);
   });
 
   it('when ready names another store, replays everything that store holds, without repeats', async () => {
-    const cursor = new MemoryCursorStore({ id: '5', storeId: 'store-a' });
-    await makeAgent({}, { cursor }).start();
+    await makeAgent({}, { store: storeAt('5') }).start();
     let r = await server.next();
     openSse(r.res);
     r.res.write(alarmFrame(makeAlarm({ id: '6' })));
     r.res.write(readyFrame({ heartbeatMs: 60_000, cursor: '6', storeId: 'store-b' }));
     r = await server.next();
     expect(r.req.headers['last-event-id']).toBeUndefined();
+    expect(r.url.searchParams.get('since')).toBe('all');
     await goLive(r, {
       storeId: 'store-b',
       frames: ['1', '2', '3', '4', '5', '6'].map((id) => alarmFrame(makeAlarm({ id }))),
     });
     expect(gaps.map((g) => g.kind)).toEqual(['store-reset']);
     expect(alarms.map((a) => a.alarm.id)).toEqual(['6', '1', '2', '3', '4', '5']);
-    expect(cursor.current).toEqual({ id: '6', storeId: 'store-b' });
+    expect(agent?.position).toEqual({ id: '6', time: makeAlarm({ id: '6' }).time, storeId: 'store-b' });
   });
 
   it('drops a cursor the server rejects and replays from the start of retention', async () => {
-    await makeAgent({}, { cursor: new MemoryCursorStore({ id: '99', storeId: 'store-a' }) }).start();
+    await makeAgent({}, { store: storeAt('99') }).start();
     sendProblem((await server.next()).res, 400, 'bad-last-event-id');
     const r = await server.next();
     expect(r.req.headers['last-event-id']).toBeUndefined();
+    expect(r.url.searchParams.get('since')).toBe('all');
     await goLive(r);
     expect(warnings.map((w) => w.code)).toEqual(['cursor-rejected']);
   });
@@ -451,7 +540,7 @@ describe('agent sleep, wake and network', () => {
     clock.advance(20_000);
     expect(server.requests).toHaveLength(1);
     clock.jump(15 * 60_000);
-    clock.advance(0);
+    clock.advance(5_000);
     expect(current()).toMatchObject({ status: 'connecting', reason: 'clock-drift' });
     await r.closed;
     await goLive(await server.next());
@@ -467,7 +556,7 @@ describe('agent sleep, wake and network', () => {
     power.emit('online');
     created.reconnectNow();
     clock.jump(60_000);
-    clock.advance(0);
+    clock.advance(1_000);
     power.emit('suspend');
     power.emit('resume');
     // Superseded requests that reached the server close; exactly one stays open.

@@ -1,10 +1,11 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Agent, type AgentDeps, type AgentWarning, type GapNotice } from '../../client/agent.ts';
+import { SqliteAgentStore } from '../../client/agent-store.ts';
 import type { AgentConfigInput } from '../../client/config.ts';
-import { FileCursorStore } from '../../client/cursor.ts';
 import { PowerEventHub } from '../../client/power.ts';
 import type { ConnectionState } from '../../client/state.ts';
 import type { Alarm } from '../../protocol/index.ts';
@@ -48,7 +49,7 @@ async function serve(options: { heartbeatMs: number }): Promise<void> {
   pubToken = await srv.token({ user: 'ci', scope: 'publish', topics: ['ops'] });
 }
 
-const cursorFile = () => join(dir, 'cursor.json');
+const stateFile = () => join(dir, 'state.sqlite');
 
 function startAgent(server: string, config: Partial<AgentConfigInput> = {}, deps: AgentDeps = {}): Harness {
   const agent = new Agent(
@@ -56,11 +57,13 @@ function startAgent(server: string, config: Partial<AgentConfigInput> = {}, deps
       server,
       token: subToken,
       topics: ['ops'],
-      backoff: { baseMs: 50, capMs: 500, stableAfterMs: 10_000 },
+      backoff: { baseMs: 50, capMs: 500 },
       sleepDetection: false,
+      // Live only on a first run unless a test is about the look back.
+      initialReplay: 'none',
       ...config,
     },
-    { cursorStore: new FileCursorStore(cursorFile(), server), ...deps },
+    { store: new SqliteAgentStore(stateFile()), ...deps },
   );
   const h: Harness = { agent, alarms: [], states: [], warnings: [], gaps: [] };
   agent.on('alarm', (alarm, info) => h.alarms.push({ alarm, replayed: info.replayed }));
@@ -96,7 +99,9 @@ describe('agent with the real server', () => {
     await waitFor('reconnecting', () => first.agent.state.status === 'reconnecting');
     // The app is closed too; meanwhile the server comes back and alarms are published.
     await stopAgent(first);
-    expect(JSON.parse(await readFile(cursorFile(), 'utf8'))).toMatchObject({ id: first.alarms[1]?.alarm.id });
+    const saved = new SqliteAgentStore(stateFile());
+    expect(saved.load().position).toMatchObject({ id: first.alarms[1]?.alarm.id });
+    saved.close();
     await srv.restart();
     for (const title of ['three', 'four', 'five']) await publish(title);
 
@@ -116,21 +121,23 @@ describe('agent with the real server', () => {
     expect(second.gaps).toEqual([]);
   });
 
-  it('a corrupt cursor file: clear warning, replay from the start of retention, no crash', async () => {
+  it('a damaged cursor: one clear warning, de-duplicated against history, nothing shown twice', async () => {
     await serve({ heartbeatMs: 1_000 });
+    const first = startAgent(srv.url);
+    await live(first);
     for (const title of ['a', 'b', 'c']) await publish(title);
-    await writeFile(cursorFile(), '{"version":1,"id":"12", trunc');
+    await waitFor('three alarms', () => first.alarms.length === 3);
+    await stopAgent(first);
+    const db = new DatabaseSync(stateFile());
+    db.exec("UPDATE position SET id = 'garbage', time = -1");
+    db.close();
+    await publish('d');
     const h = startAgent(srv.url);
     await live(h);
+    await publish('e');
+    await waitFor('the sentinel', () => titles(h).includes('e'));
     expect(h.warnings.map((w) => w.code)).toEqual(['cursor-corrupt']);
-    expect(h.warnings[0]?.message).toContain('corrupt');
-    expect(titles(h)).toEqual(['a', 'b', 'c']);
-    await h.agent.stop();
-    // The file is whole again.
-    expect(JSON.parse(await readFile(cursorFile(), 'utf8'))).toMatchObject({
-      version: 1,
-      id: h.alarms[2]?.alarm.id,
-    });
+    expect(titles(h)).toEqual(['d', 'e']);
   });
 
   it('heals a half-open connection: heartbeats keep it alive, silence trips the watchdog, nothing is lost', async () => {

@@ -1,9 +1,10 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { runCli } from '../../client/commands.ts';
+import { formatAlarm, jsonLine, legacyCursorPath, runCli } from '../../client/commands.ts';
 import { Alarm } from '../../protocol/index.ts';
 import { cliEnv, runTocsin, TocsinProcess } from '../helpers/client-cli.ts';
 import {
@@ -54,6 +55,28 @@ function listen(args: string[], environment: NodeJS.ProcessEnv): TocsinProcess {
   return p;
 }
 
+describe('terminal output', () => {
+  it('strips control characters from alarm lines, and JSON lines escape DEL and C1', () => {
+    const alarm = {
+      id: '1',
+      time: 0,
+      topic: 'ops',
+      title: 'a\u001b]0;pwned\u0007b\u009b2J',
+      body: 'one\r\ntwo\u001b[1A',
+      priority: 3,
+      tags: [],
+    };
+    const line = formatAlarm(alarm);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: asserting their absence.
+    expect(line).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+    expect(line).toContain('a]0;pwnedb2J - one two[1A');
+    const json = jsonLine(alarm);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: asserting their absence.
+    expect(json).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+    expect(JSON.parse(json)).toEqual(alarm);
+  });
+});
+
 describe('tocsin listen and publish', () => {
   it('prints alarms as lines or JSON, reports state on stderr, and resumes from its cursor', async () => {
     const text = listen([srv.url, '--topics', 'ops'], env({ TOCSIN_TOKEN: subToken }));
@@ -67,8 +90,10 @@ describe('tocsin listen and publish', () => {
     const [line] = await text.waitForLines(1);
     expect(line).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z p5 #ops Disk full - on db-1 and db-2$/);
     expect(await text.interrupt()).toBe(0);
-    // The cursor is on disk, under the data dir.
-    expect(await readdir(join(home, 'state', 'cursors'))).toHaveLength(1);
+    // The state is on disk, under the data dir: one SQLite file, no temporary files.
+    expect(await readdir(join(home, 'state', 'agent'))).toEqual([
+      expect.stringMatching(/^[0-9a-f]{20}\.sqlite$/),
+    ]);
 
     // Published while nobody listened: the next listen replays it, once, as JSON.
     await srv.publish(pubToken, { topic: 'ops', title: 'While away', priority: 2, tags: ['x'] });
@@ -81,6 +106,24 @@ describe('tocsin listen and publish', () => {
     expect(alarms[0]).toMatchObject({ topic: 'ops', priority: 2, tags: ['x'] });
     expect(await json.interrupt()).toBe(0);
     expect(json.lines).toHaveLength(2);
+  });
+
+  it('an upgrade carries the old cursor file over: only what came after it is shown', async () => {
+    const seen = await srv.publish(pubToken, { topic: 'ops', title: 'Seen by the old version' });
+    await srv.publish(pubToken, { topic: 'ops', title: 'Missed meanwhile' });
+    const legacy = legacyCursorPath(join(home, 'state'), srv.url, ['ops']);
+    await mkdir(dirname(legacy), { recursive: true });
+    await writeFile(
+      legacy,
+      JSON.stringify({ version: 1, server: srv.url, id: seen.id, storeId: null, savedAt: 1 }),
+    );
+    const p = listen([srv.url, '--topics', 'ops'], env({ TOCSIN_TOKEN: subToken }));
+    await p.waitForStderr(/tocsin: live/);
+    await srv.publish(pubToken, { topic: 'ops', title: 'Sentinel' });
+    const lines = await p.waitForLines(2);
+    expect(lines.map((l) => / #ops (.*)$/.exec(l)?.[1])).toEqual(['Missed meanwhile', 'Sentinel']);
+    expect(p.stderr).toMatch(/carried the cursor of the previous version over/);
+    expect(existsSync(legacy)).toBe(false);
   });
 
   it('exits 3 with a clear message when the server rejects the token', async () => {

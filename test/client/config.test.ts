@@ -10,8 +10,10 @@ describe('agent configuration', () => {
     expect(config).toMatchObject({
       server: 'http://127.0.0.1:8080/',
       topics: [],
-      backoff: { baseMs: 1_000, capMs: 60_000, stableAfterMs: 30_000 },
-      connectTimeoutMs: 30_000,
+      backoff: { baseMs: 1_000, capMs: 10_000 },
+      connectTimeoutMs: 5_000,
+      replayTimeoutMs: 20_000,
+      initialReplay: '24h',
       sleepDetection: { intervalMs: 5_000, thresholdMs: 30_000 },
     });
     expect(parseAgentConfig({ server: 'https://h.example/tocsin?x=1#y', token: 't' }).server).toBe(
@@ -28,6 +30,7 @@ describe('agent configuration', () => {
     [{ server: 'http://x', token: 't', topics: ['bad topic'] }, /topics\.0/],
     [{ server: 'http://x', token: 't', extra: 1 }, /unrecognized/i],
     [{ server: 'http://x', token: 't', topics: ['*', 'ops'] }, /stands alone/],
+    [{ server: 'http://x', token: 't', initialReplay: 'yesterday' }, /initialReplay: use a duration/],
   ])('rejects %o with a typed error', (input, message) => {
     let caught: unknown;
     try {
@@ -52,11 +55,12 @@ describe('state descriptions', () => {
           since: now,
           attempt: 2,
           nextAttemptAt: now + 7_500,
-          detail: 'slow down',
+          delayMs: 7_500,
+          detail: 'the server answered 429: slow down',
         },
         now,
       ),
-    ).toBe('reconnecting in 8 s (rate-limited: slow down)');
+    ).toBe('reconnecting in 8 s: the server answered 429: slow down');
     expect(
       describeState({ status: 'auth-required', reason: 'unauthorized', since: now, detail: 'revoked' }, now),
     ).toBe('sign-in required: revoked');

@@ -130,7 +130,8 @@ describe.skipIf(skipReason !== null)('desktop notifications over D-Bus', () => {
       replacesId: 0,
       summary: 'Database down',
       body: 'primary &lt;db-1&gt; &amp; replica',
-      expireTimeout: 0,
+      // Urgent popups expire too, unless the user configured them sticky.
+      expireTimeout: 10_000,
     });
     expect(urgent?.hints.urgency?.value).toBe(2);
     expect(urgent?.hints['sound-name']?.value).toBe('alarm-clock-elapsed');
@@ -138,7 +139,7 @@ describe.skipIf(skipReason !== null)('desktop notifications over D-Bus', () => {
       appName: 'Tocsin',
       summary: 'Backup finished',
       body: '#ops',
-      expireTimeout: -1,
+      expireTimeout: 10_000,
     });
     expect(low?.hints.urgency?.value).toBe(0);
     expect(low?.hints['suppress-sound']?.value).toBe(true);
@@ -163,9 +164,65 @@ describe.skipIf(skipReason !== null)('desktop notifications over D-Bus', () => {
       'alarm 7',
       'alarm 1',
       'alarm 2',
-      '12 more alarms',
+      '12 more alarms — open history',
     ]);
     expect(owned.service.calls.map((c) => c.hints.urgency?.value)).toEqual([2, 1, 1, 1]);
+  });
+
+  it('a 20/s flood and a 300-alarm urgent burst through tocsin listen --notify stay within the budget', async () => {
+    bus = await startPrivateBus();
+    const owned = await ownNotifications(bus.address);
+    owner = owned.bus;
+    srv = await startTestServer({
+      heartbeatMs: 500,
+      retryMs: 50,
+      publishRateLimit: { max: 1_000_000, windowMs: 60_000 },
+    });
+    const sub = await srv.token({ user: 'alice', scope: 'subscribe', topics: ['ops'] });
+    const pub = await srv.token({ user: 'ci', scope: 'publish', topics: ['ops'] });
+    home = await mkdtemp(join(tmpdir(), 'tocsin-notify-'));
+    listener = new TocsinProcess(
+      ['listen', srv.url, '--topics', 'ops', '--notify', '--since', 'none'],
+      busEnv(bus.address, { HOME: home, TOCSIN_DATA_DIR: home, TOCSIN_TOKEN: sub }),
+    );
+    await listener.waitForStderr(/tocsin: live/);
+    const server = srv;
+    // A steady 20 alarms a second for 10 s...
+    const started = Date.now();
+    for (let i = 1; i <= 200; i++) {
+      await server.publish(pub, { topic: 'ops', title: `flood ${i}`, priority: 3 });
+      const due = started + i * 50;
+      if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
+    }
+    // ...then 300 priority-5 alarms at once.
+    for (let i = 0; i < 300; i += 20) {
+      await Promise.all(
+        Array.from({ length: 20 }, (_, j) =>
+          server.publish(pub, { topic: 'ops', title: `urgent ${i + j + 1}`, priority: 5 }),
+        ),
+      );
+    }
+    await listener.waitForLines(500);
+    // Ctrl-C raises what the budget still held back, as one summary.
+    expect(await listener.interrupt()).toBe(0);
+    listener = undefined;
+
+    const calls = owned.service.calls;
+    const popups = calls.filter((c) => !/more alarms? — open history$/.test(c.summary));
+    const summaries = calls.filter((c) => /more alarms? — open history$/.test(c.summary));
+    // Budget: 4 at once + 6 a minute over ~15 s, and at most one summary per 30 s plus the final one.
+    console.info(
+      `storm: ${calls.length} Notify calls (${popups.length} popups, ${summaries.length} summaries) for 500 alarms`,
+    );
+    expect(popups.length).toBeLessThanOrEqual(4 + 2 + 1);
+    expect(summaries.length).toBeLessThanOrEqual(3);
+    expect(calls.length).toBeLessThanOrEqual(10);
+    // Every alarm is accounted for: a popup of its own or counted in a summary.
+    const summed = summaries.reduce((n, c) => n + Number(/^(\d+) more/.exec(c.summary)?.[1] ?? 0), 0);
+    expect(popups.length + summed).toBe(500);
+    // The alarm sound at most once; nothing stays on screen forever.
+    expect(calls.filter((c) => c.hints['sound-name'] !== undefined).length).toBeLessThanOrEqual(1);
+    expect(calls.every((c) => c.expireTimeout !== 0)).toBe(true);
   });
 
   it('without a notification server, says so with a code', async () => {

@@ -13,16 +13,30 @@ describe('sleep detection by timer drift', () => {
     clock.advance(60_000);
     expect(drifts).toEqual([]);
 
-    // The machine sleeps: no timer runs, the wall clock moves 10 minutes.
+    // The machine sleeps: no timer runs, the wall clock moves 10 minutes, the monotonic one does not.
     clock.jump(10 * 60_000);
-    clock.advance(0);
+    clock.advance(5_000);
     expect(drifts).toHaveLength(1);
-    expect(drifts[0]).toBeGreaterThanOrEqual(10 * 60_000 - 5_000);
+    expect(drifts[0]).toBe(10 * 60_000);
 
     clock.advance(60_000);
     expect(drifts).toHaveLength(1);
     detector.stop();
     expect(clock.pending()).toEqual([]);
+  });
+
+  it('reports a wall clock stepped back (NTP, a manual change) as drift too', () => {
+    const clock = new ManualClock();
+    const drifts: number[] = [];
+    const detector = new DriftDetector(clock, { intervalMs: 5_000, thresholdMs: 30_000 }, (d) =>
+      drifts.push(d),
+    );
+    detector.start();
+    clock.advance(2_000);
+    clock.step(-2 * 60_000);
+    clock.advance(3_000);
+    expect(drifts).toEqual([-2 * 60_000]);
+    detector.stop();
   });
 
   it('ignores lateness below the threshold', () => {

@@ -7,11 +7,13 @@ interface Timer {
 }
 
 /**
- * A clock that only moves when the test says so. Timers run in due order inside `advance()`, which
- * also runs timers that those callbacks schedule within the advanced span.
+ * A clock that only moves when the test says so. Timers run on the monotonic time, in due order
+ * inside `advance()`, which also runs timers that those callbacks schedule within the advanced span.
+ * `jump()` and `step()` move only the wall clock, as a system sleep or an NTP step would.
  */
 export class ManualClock implements Clock {
   #now: number;
+  #mono = 0;
   #nextId = 1;
   readonly #timers = new Map<number, Timer>();
 
@@ -23,9 +25,13 @@ export class ManualClock implements Clock {
     return this.#now;
   }
 
+  monotonic(): number {
+    return this.#mono;
+  }
+
   setTimeout(callback: () => void, ms: number): TimerHandle {
     const id = this.#nextId++;
-    this.#timers.set(id, { id, at: this.#now + Math.max(0, ms), callback });
+    this.#timers.set(id, { id, at: this.#mono + Math.max(0, ms), callback });
     return id;
   }
 
@@ -35,12 +41,12 @@ export class ManualClock implements Clock {
 
   /** Delays (from now) of every pending timer, soonest first. */
   pending(): number[] {
-    return [...this.#timers.values()].map((t) => t.at - this.#now).sort((a, b) => a - b);
+    return [...this.#timers.values()].map((t) => t.at - this.#mono).sort((a, b) => a - b);
   }
 
-  /** Moves time forward by `ms`, running every timer that falls due on the way. */
+  /** Moves both clocks forward by `ms`, running every timer that falls due on the way. */
   advance(ms: number): void {
-    const target = this.#now + ms;
+    const target = this.#mono + ms;
     for (;;) {
       let next: Timer | undefined;
       for (const timer of this.#timers.values()) {
@@ -53,14 +59,25 @@ export class ManualClock implements Clock {
       }
       if (next === undefined) break;
       this.#timers.delete(next.id);
-      this.#now = Math.max(this.#now, next.at);
+      const step = Math.max(0, next.at - this.#mono);
+      this.#mono += step;
+      this.#now += step;
       next.callback();
     }
-    this.#now = target;
+    this.#now += target - this.#mono;
+    this.#mono = target;
   }
 
-  /** Jumps the wall clock without running timers: what a system sleep looks like to a process. */
+  /**
+   * A system sleep of `ms`, seen from inside: the wall clock moved on, the monotonic one (Linux
+   * CLOCK_MONOTONIC) did not, and no timer ran.
+   */
   jump(ms: number): void {
+    this.#now += ms;
+  }
+
+  /** A wall-clock step (NTP, a manual change), forward or back. */
+  step(ms: number): void {
     this.#now += ms;
   }
 }
@@ -71,6 +88,10 @@ export class OffsetClock implements Clock {
 
   now(): number {
     return Date.now() + this.offsetMs;
+  }
+
+  monotonic(): number {
+    return performance.now();
   }
 
   setTimeout(callback: () => void, ms: number): TimerHandle {

@@ -21,7 +21,7 @@ export interface TestServer {
   server: TocsinServer;
   /** Every pino line this server (and its restarts) logged. */
   logs: LogLine[];
-  token(opts: { user: string; scope: Scope; topics?: string[] }): Promise<string>;
+  token(opts: { user: string; scope: Scope; topics?: string[]; recipients?: string[] }): Promise<string>;
   publish(token: string, body: Record<string, unknown>): Promise<{ id: string; time: number }>;
   stop(): Promise<void>;
   /** Starts again on the same data dir and the same port. */
@@ -69,10 +69,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     adminToken,
     server: first.server,
     logs,
-    async token({ user, scope, topics }) {
+    async token({ user, scope, topics, recipients }) {
       const minted = await mintToken(
         handle.server.context.tokens,
-        { user, scope, topics: topics ?? null },
+        { user, scope, topics: topics ?? null, recipients: recipients ?? null },
         Date.now(),
       );
       return minted.token;

@@ -1,22 +1,11 @@
-import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Nginx, nginxUnavailable, startNginx } from '../helpers/nginx.ts';
+import { docsNginxBlock } from '../helpers/nginx-docs.ts';
 import { type RedisServer, redisUnavailable, startRedis } from '../helpers/redis.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { RawStream } from '../helpers/sse-client.ts';
 
 const skip = redisUnavailable() ?? nginxUnavailable();
-const README = fileURLToPath(new URL('../../docs/scale-out.md', import.meta.url));
-
-/** The nginx example of docs/scale-out.md, as users copy it. */
-async function readmeNginxExample(): Promise<string> {
-  const readme = await readFile(README, 'utf8');
-  const section = /<!-- scale-out:start -->([\s\S]*?)<!-- scale-out:end -->/.exec(readme)?.[1] ?? '';
-  const block = /```nginx\n([\s\S]*?)```/.exec(section)?.[1];
-  if (block === undefined) throw new Error('docs/scale-out.md has no nginx example');
-  return block;
-}
 
 describe.skipIf(skip !== null)(
   'the nginx example of docs/scale-out.md: two instances behind an upstream',
@@ -38,7 +27,7 @@ describe.skipIf(skip !== null)(
       servers.push(a, b);
 
       // The docs/scale-out.md block, verbatim but for the ports, inside the http{} context nginx.conf gives it.
-      const block = await readmeNginxExample();
+      const block = await docsNginxBlock('scale-out.md', 'scale-out');
       nginx = await startNginx((port) => {
         const example = block
           .replace('127.0.0.1:8081', new URL(a.url).host)

@@ -223,17 +223,70 @@ export function describeStoreContract(name: string, options: ContractOptions): v
       }),
     );
 
+    it(
+      'keeps scheduled alarms out of the log until released, then appends each once, fields intact',
+      withStore(roomy, async ({ store, setNow }) => {
+        setNow(1_700_000_000_000);
+        const extras: Partial<NewAlarm> = {
+          icon: 'https://x.test/i.png',
+          markdown: true,
+          actions: [{ action: 'view', label: 'Open', url: 'mailto:a@x.test' }],
+          attachment: { url: 'https://x.test/f.pdf', name: 'f.pdf' },
+        };
+        const soon = await store.schedule(
+          alarm('soon', { topic: 'ops', ...extras }),
+          1_700_000_001_000,
+          1_700_000_000_000,
+        );
+        await store.schedule(alarm('also soon', { user: 'alice' }), 1_700_000_002_000, 1_700_000_000_000);
+        await store.schedule(alarm('later'), 1_700_000_100_000, 1_700_000_000_000);
+        expect(soon).toMatchObject({
+          title: 'soon',
+          deliverAt: 1_700_000_001_000,
+          createdAt: 1_700_000_000_000,
+        });
+        expect(soon.id).toMatch(/^s\d+$/);
+        const who = { user: 'bob', topics: ['ops'] };
+        expect((await store.listScheduled(who, 10)).map((s) => s.title)).toEqual(['soon', 'later']);
+        expect((await store.listScheduled({ user: 'alice', topics: [] }, 10)).map((s) => s.title)).toEqual([
+          'also soon',
+        ]);
+        expect(await store.read(null, who, 10)).toEqual([]);
+        const seen: Alarm[] = [];
+        const unsubscribe = store.subscribe((a) => seen.push(a));
+        expect(await store.releaseDue(1_700_000_000_500, 10)).toBe(0);
+        setNow(1_700_000_005_000);
+        // Concurrent releases (two ticks, or two instances) still append each alarm once.
+        const released = await Promise.all([
+          store.releaseDue(1_700_000_005_000, 10),
+          store.releaseDue(1_700_000_005_000, 10),
+          store.releaseDue(1_700_000_005_000, 10),
+        ]);
+        expect(released.reduce((a, b) => a + b, 0)).toBe(2);
+        const read = await store.read(null, { user: 'alice', topics: ['ops'] }, 10);
+        expect(read.map((a) => a.title)).toEqual(['soon', 'also soon']);
+        expect(read[0]).toMatchObject({ ...extras, time: 1_700_000_005_000 });
+        expect((await store.listScheduled(who, 10)).map((s) => s.title)).toEqual(['later']);
+        const deadline = Date.now() + 5_000;
+        while (seen.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+        unsubscribe();
+        expect(seen.map((a) => a.title)).toEqual(['soon', 'also soon']);
+      }),
+    );
+
     if (options.reopen !== undefined) {
       const reopen = options.reopen;
       it('keeps alarms, tokens and its store id across a reopen', async () => {
         const first = await options.make(roomy);
         const a = await first.store.append(alarm('a'));
+        await first.store.schedule(alarm('pending'), Date.now() + 3_600_000, Date.now());
         const storeId = first.store.storeId();
         const second = await reopen(first);
         try {
           expect(second.store.storeId()).toBe(storeId);
           expect(await second.store.read(null, { user: 'x', topics: ['ops'] }, 10)).toEqual([a]);
           const b = await second.store.append(alarm('b'));
+          expect(await second.store.listScheduled({ user: 'x', topics: ['ops'] }, 10)).toHaveLength(1);
           expect(second.store.compareIds(b.id, a.id)).toBeGreaterThan(0);
         } finally {
           await second.cleanup();

@@ -67,6 +67,27 @@ describe.skipIf(skip !== null)('Redis store', () => {
     },
   });
 
+  it('two instances releasing the same scheduled alarms at once append each exactly once', async () => {
+    const first = await fixture(prefix(), roomy);
+    const second = await fixture(prefixes.get(first) as string, roomy);
+    try {
+      const now = Date.now();
+      for (let i = 0; i < 50; i++) await first.store.schedule(alarm(`s${i}`), now - 1, now - 10);
+      const released = await Promise.all([
+        first.store.releaseDue(now, 1000),
+        second.store.releaseDue(now, 1000),
+        first.store.releaseDue(now, 7),
+        second.store.releaseDue(now, 13),
+      ]);
+      expect(released.reduce((a, b) => a + b, 0)).toBe(50);
+      const read = await first.store.read(null, { user: 'x', topics: ['ops'] }, 1000);
+      expect(read.map((a) => a.title).sort()).toEqual(Array.from({ length: 50 }, (_, i) => `s${i}`).sort());
+    } finally {
+      await second.store.close();
+      await first.cleanup();
+    }
+  });
+
   it('uses stream ids as alarm ids, canonical and ordered numerically (BigInt-safe)', () => {
     const store = open({ retention: roomy, keyPrefix: prefix() });
     expect(store.parseId('1700000000000-0')).toBe('1700000000000-0');
