@@ -47,7 +47,7 @@ afterEach(async () => {
 });
 
 const env = (extra: Record<string, string> = {}) =>
-  cliEnv({ HOME: home, TOCSIN_DATA_DIR: join(home, 'state'), TOCSIN_TOKEN: sub, ...extra });
+  cliEnv({ HOME: home, TOCSIN_AGENT_STATE_DIR: join(home, 'state'), TOCSIN_TOKEN: sub, ...extra });
 
 function listen(url: string, extraEnv: Record<string, string> = {}): TocsinProcess {
   const p = new TocsinProcess(['listen', url, '--topics', 'ops', '--since', 'none'], env(extraEnv));
@@ -223,7 +223,7 @@ describe('state that cannot be written', () => {
     await writeFile(blocker, '');
     const p = new TocsinProcess(
       ['listen', srv.url, '--topics', 'ops', '--since', 'none'],
-      env({ TOCSIN_DATA_DIR: join(blocker, 'state') }),
+      env({ TOCSIN_AGENT_STATE_DIR: join(blocker, 'state') }),
     );
     processes.push(p);
     await p.waitForStderr(/tocsin: live/);

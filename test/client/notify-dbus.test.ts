@@ -183,7 +183,7 @@ describe.skipIf(skipReason !== null)('desktop notifications over D-Bus', () => {
     home = await mkdtemp(join(tmpdir(), 'tocsin-notify-'));
     listener = new TocsinProcess(
       ['listen', srv.url, '--topics', 'ops', '--notify', '--since', 'none'],
-      busEnv(bus.address, { HOME: home, TOCSIN_DATA_DIR: home, TOCSIN_TOKEN: sub }),
+      busEnv(bus.address, { HOME: home, TOCSIN_AGENT_STATE_DIR: home, TOCSIN_TOKEN: sub }),
     );
     await listener.waitForStderr(/tocsin: live/);
     const server = srv;

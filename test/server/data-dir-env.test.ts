@@ -56,7 +56,7 @@ describe("the agent's state dir from the environment", () => {
     await srv.dispose();
   });
 
-  it('keeps the cursor under TOCSIN_AGENT_STATE_DIR, never under TOCSIN_DATA_DIR', async () => {
+  it('keeps its state under TOCSIN_AGENT_STATE_DIR, never under TOCSIN_DATA_DIR', async () => {
     const token = await srv.token({ user: 'alice', scope: 'subscribe' });
     const serverDir = join(root, 'a-server-dir');
     const stateDir = join(root, 'agent-state');
@@ -73,11 +73,10 @@ describe("the agent's state dir from the environment", () => {
       await listen.waitForLines(1);
       expect(await listen.interrupt()).toBe(0);
       if ('TOCSIN_AGENT_STATE_DIR' in env) expect(listen.stderr).not.toMatch(/note: TOCSIN_DATA_DIR/);
-      else
-        expect(listen.stderr).toMatch(/note: TOCSIN_DATA_DIR is the server's; listen keeps its cursor in /);
+      else expect(listen.stderr).toMatch(/note: TOCSIN_DATA_DIR is the server's; listen keeps its state in /);
     }
-    expect(await entries(join(stateDir, 'cursors'))).toHaveLength(1);
-    expect(await entries(join(root, 'xdg', 'tocsin', 'cursors'))).toHaveLength(1);
+    expect(await entries(join(stateDir, 'agent'))).not.toEqual([]);
+    expect(await entries(join(root, 'xdg', 'tocsin', 'agent'))).not.toEqual([]);
     expect(await entries(serverDir)).toEqual([]);
   });
 });
