@@ -304,7 +304,9 @@ async function listen(args: readonly string[], io: CliIo, say: (line: string) =>
   // Validate before opening anything: a bad flag is a usage error, not a half-started agent.
   parseAgentConfig(config);
   const store = new SqliteAgentStore(statePath(dataDir, server, topics));
-  if (importLegacyCursor(store, legacyCursorPath(dataDir, server, topics)))
+  // Versions before the split read TOCSIN_DATA_DIR for the agent too: look for their cursor there as well.
+  const legacyDirs = [dataDir, ...(io.env.TOCSIN_DATA_DIR ? [io.env.TOCSIN_DATA_DIR] : [])];
+  if (legacyDirs.some((dir) => importLegacyCursor(store, legacyCursorPath(dir, server, topics))))
     say('carried the cursor of the previous version over');
   const agent = new Agent(config, {
     store,

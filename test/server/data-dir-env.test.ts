@@ -1,7 +1,8 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { legacyCursorPath } from '../../client/commands.ts';
 import { cliEnv, TocsinProcess } from '../helpers/client-cli.ts';
 import { runNode } from '../helpers/process.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
@@ -54,6 +55,27 @@ describe("the agent's state dir from the environment", () => {
   });
   afterAll(async () => {
     await srv.dispose();
+  });
+
+  it("carries over a previous version's cursor from TOCSIN_DATA_DIR, where it used to be kept", async () => {
+    const token = await srv.token({ user: 'bob', scope: 'subscribe' });
+    const oldDir = join(root, 'old-agent-dir');
+    const first = await srv.publish(srv.adminToken, { user: 'bob', title: 'before the upgrade' });
+    const legacy = legacyCursorPath(oldDir, srv.url, []);
+    await mkdir(dirname(legacy), { recursive: true });
+    await writeFile(legacy, JSON.stringify({ version: 1, id: first.id, storeId: '' }));
+    const listen = new TocsinProcess(
+      ['listen', srv.url],
+      cliEnv({ HOME: join(root, 'home-bob'), TOCSIN_TOKEN: token, TOCSIN_DATA_DIR: oldDir }),
+    );
+    await listen.waitForStderr(/tocsin: live/);
+    expect(listen.stderr).toMatch(/carried the cursor of the previous version over/);
+    // The sentinel: the next alarm arrives, and the one before the upgrade was not shown again.
+    await srv.publish(srv.adminToken, { user: 'bob', title: 'after the upgrade' });
+    const [line] = await listen.waitForLines(1);
+    expect(line).toMatch(/after the upgrade$/);
+    expect(await listen.interrupt()).toBe(0);
+    expect(listen.lines).toHaveLength(1);
   });
 
   it('keeps its state under TOCSIN_AGENT_STATE_DIR, never under TOCSIN_DATA_DIR', async () => {
