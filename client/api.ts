@@ -1,6 +1,7 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import {
-  Name,
+  formatValidationError,
+  Me,
   type Problem,
   type ProblemCode,
   PublishRequest,
@@ -8,15 +9,6 @@ import {
   PublishResponse,
 } from '../protocol/index.ts';
 import { describeNetworkError, type FetchFunction, readProblem } from './stream.ts';
-
-/** `GET /v1/me`: who a token is. */
-export const Me = z.object({
-  tokenId: z.string(),
-  user: Name,
-  scope: z.enum(['subscribe', 'publish', 'admin']),
-  topics: z.array(Name).nullable(),
-});
-export type Me = z.infer<typeof Me>;
 
 export type ApiErrorCode = ProblemCode | 'network-error' | 'bad-response' | 'timeout';
 
@@ -67,11 +59,7 @@ export class TocsinApi {
   async publish(request: z.input<typeof PublishRequest>): Promise<PublishResponse> {
     const checked = PublishRequest.safeParse(request);
     if (!checked.success) {
-      const issue = checked.error.issues[0];
-      throw new ApiError(
-        'bad-request',
-        issue === undefined ? 'invalid alarm' : `${issue.path.join('.') || 'alarm'}: ${issue.message}`,
-      );
+      throw new ApiError('bad-request', formatValidationError(checked.error, 'alarm'));
     }
     const body: PublishRequestValue = checked.data;
     return this.#request('POST', 'v1/alarms', body, PublishResponse);

@@ -39,7 +39,7 @@ Usage:
   tocsin login SERVER_URL          verify a token and keep it in the OS keychain
                                    (reads the token from stdin when piped, else asks)
   tocsin logout SERVER_URL         forget the token for SERVER_URL
-  tocsin listen [SERVER_URL] [--topics a,b|*] [--json] [--notify] [--data-dir DIR]
+  tocsin listen [SERVER_URL] [--topics a,b|*] [--json] [--notify] [--state-dir DIR]
                 [--since 24h|all|none]
                                    print alarms as they arrive (one per line, or JSON
                                    lines with --json); state changes go to stderr;
@@ -53,10 +53,10 @@ Usage:
 Environment:
   TOCSIN_SERVER     default SERVER_URL for listen
   TOCSIN_TOKEN      use this token instead of the keychain (it is not stored)
-  TOCSIN_DATA_DIR   where listen keeps its state (default: $XDG_STATE_HOME/tocsin)
+  TOCSIN_AGENT_STATE_DIR  where listen keeps its state (default: $XDG_STATE_HOME/tocsin)
 
 Exit status: 0 ok, 1 failure, 2 usage error, 3 not signed in or token rejected,
-4 the OS keychain is unavailable.
+4 the OS keychain is locked, unreachable, or its module (keytar) is not installed.
 `;
 
 class UsageError extends Error {
@@ -144,7 +144,7 @@ function serverArg(value: string | undefined, io: CliIo): string {
 }
 
 function credentials(io: CliIo): CredentialStore {
-  return io.credentials ?? new KeytarCredentialStore();
+  return io.credentials ?? new KeytarCredentialStore({ busAddress: io.env.DBUS_SESSION_BUS_ADDRESS });
 }
 
 /** The token for a server: TOCSIN_TOKEN, else the keychain. Never printed. */
@@ -154,8 +154,8 @@ async function tokenFor(server: string, io: CliIo): Promise<string | null> {
   try {
     return await credentials(io).get(server);
   } catch (error) {
-    if (!isCredentialError(error)) throw error;
-    throw new CredentialError(error.code, `${error.message}. Set TOCSIN_TOKEN to run without a keychain`, {
+    if (!isCredentialError(error) || error.code === 'keychain-locked') throw error;
+    throw new CredentialError(error.code, `${error.message}. Or set TOCSIN_TOKEN to run without a keychain`, {
       cause: error,
     });
   }
@@ -196,25 +196,47 @@ async function login(args: readonly string[], io: CliIo, say: (line: string) => 
   return EXIT.ok;
 }
 
-async function logout(args: readonly string[], io: CliIo, _say: (line: string) => void): Promise<number> {
+/** Says what actually happened: deleted, nothing was stored, or the keychain could not be asked. */
+async function logout(args: readonly string[], io: CliIo, say: (line: string) => void): Promise<number> {
   const { positionals } = parseArgs({ args: [...args], allowPositionals: true, options: {} });
   if (positionals.length !== 1) throw new UsageError('usage: tocsin logout SERVER_URL');
   const server = serverArg(positionals[0], io);
-  const removed = await credentials(io).delete(server);
+  const origin = serverOrigin(server);
+  let removed: boolean;
+  try {
+    removed = await credentials(io).delete(server);
+  } catch (error) {
+    if (!isCredentialError(error)) throw error;
+    say(
+      error.code === 'keychain-locked'
+        ? `${error.message}; the token for ${origin} is still stored, nothing was deleted`
+        : `could not reach the OS keychain, so nothing was deleted: ${error.message}`,
+    );
+    return EXIT.keychain;
+  }
   io.stdout.write(
     removed
-      ? `Signed out of ${serverOrigin(server)}.\n`
-      : `No token was stored for ${serverOrigin(server)}.\n`,
+      ? `Signed out of ${origin}: the token was deleted from the OS keychain.\n`
+      : `No token was stored for ${origin}; nothing to delete.\n`,
   );
   return EXIT.ok;
 }
 
 // ---- listen ----
 
-function defaultDataDir(env: CliIo['env']): string {
-  if (env.TOCSIN_DATA_DIR) return env.TOCSIN_DATA_DIR;
+/**
+ * The agent's state dir. TOCSIN_DATA_DIR, which this used to read, names the server's data dir too;
+ * it is no longer read here, so a machine that runs both never mixes agent state into server data.
+ */
+function defaultStateDir(env: CliIo['env'], say: (line: string) => void): string {
+  if (env.TOCSIN_AGENT_STATE_DIR) return env.TOCSIN_AGENT_STATE_DIR;
   const state = env.XDG_STATE_HOME || join(env.HOME || homedir(), '.local', 'state');
-  return join(state, 'tocsin');
+  const dir = join(state, 'tocsin');
+  if (env.TOCSIN_DATA_DIR)
+    say(
+      `note: TOCSIN_DATA_DIR is the server's; listen keeps its state in ${dir} (set TOCSIN_AGENT_STATE_DIR to move it)`,
+    );
+  return dir;
 }
 
 /** One state file per server and topic set: two `listen`s with different topics must not share one. */
@@ -232,7 +254,10 @@ export function legacyCursorPath(dataDir: string, server: string, topics: readon
   return join(dataDir, 'cursors', `${stateKey(server, topics)}.json`);
 }
 
-/** One alarm as one terminal line: time, priority, where, title, body (line breaks folded). */
+/**
+ * One alarm as one terminal line: time, priority, where, title, body (line breaks folded, control
+ * characters removed, so a publisher cannot forge lines or send escape sequences to the terminal).
+ */
 export function formatAlarm(alarm: Alarm): string {
   const where = alarm.topic !== undefined ? `#${alarm.topic}` : `@${alarm.user ?? '?'}`;
   // Control characters could forge lines, move the cursor or retitle the terminal: strip them.
@@ -250,6 +275,8 @@ async function listen(args: readonly string[], io: CliIo, say: (line: string) =>
       topics: { type: 'string' },
       json: { type: 'boolean', default: false },
       notify: { type: 'boolean', default: false },
+      'state-dir': { type: 'string' },
+      /** The old name of --state-dir. */
       'data-dir': { type: 'string' },
       since: { type: 'string' },
     },
@@ -273,11 +300,13 @@ async function listen(args: readonly string[], io: CliIo, say: (line: string) =>
     topics,
     ...(values.since === undefined ? {} : { initialReplay: values.since }),
   };
-  const dataDir = values['data-dir'] ?? defaultDataDir(io.env);
+  const dataDir = values['state-dir'] ?? values['data-dir'] ?? defaultStateDir(io.env, say);
   // Validate before opening anything: a bad flag is a usage error, not a half-started agent.
   parseAgentConfig(config);
   const store = new SqliteAgentStore(statePath(dataDir, server, topics));
-  if (importLegacyCursor(store, legacyCursorPath(dataDir, server, topics)))
+  // Versions before the split read TOCSIN_DATA_DIR for the agent too: look for their cursor there as well.
+  const legacyDirs = [dataDir, ...(io.env.TOCSIN_DATA_DIR ? [io.env.TOCSIN_DATA_DIR] : [])];
+  if (legacyDirs.some((dir) => importLegacyCursor(store, legacyCursorPath(dir, server, topics))))
     say('carried the cursor of the previous version over');
   const agent = new Agent(config, {
     store,

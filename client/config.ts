@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Name } from '../protocol/index.ts';
+import { formatValidationError, Name } from '../protocol/index.ts';
 import { DEFAULT_RECONNECT } from './backoff.ts';
 import { AgentError } from './errors.ts';
 import { DEFAULT_DRIFT } from './power.ts';
@@ -79,8 +79,10 @@ export type AgentConfig = z.output<typeof AgentConfig>;
 export function parseAgentConfig(input: AgentConfigInput): AgentConfig {
   const result = AgentConfig.safeParse(input);
   if (!result.success) {
-    const issues = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new AgentError('invalid-config', `invalid agent configuration: ${issues.join('; ')}`);
+    throw new AgentError(
+      'invalid-config',
+      `invalid agent configuration: ${formatValidationError(result.error)}`,
+    );
   }
   return result.data;
 }

@@ -18,7 +18,7 @@ export interface DispatcherOptions {
   readonly onError?: (error: unknown, toast: Toast) => void;
 }
 
-export const DEFAULT_BURST_WINDOW_MS = 400;
+const DEFAULT_BURST_WINDOW_MS = 400;
 
 /**
  * Turns delivered alarms into desktop notifications: the same policy for `tocsin listen --notify`

@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { Alarm } from '../protocol/index.ts';
 import { CoalescingWriter, writeFileAtomic } from './atomic-file.ts';
+import { readJsonFile } from './json-file.ts';
 
 export interface HistoryEntry {
   readonly alarm: Alarm;
@@ -14,7 +14,7 @@ const HistoryFile = z.object({
   entries: z.array(z.object({ alarm: Alarm, receivedAt: z.number() })),
 });
 
-export const DEFAULT_HISTORY_LIMIT = 500;
+const DEFAULT_HISTORY_LIMIT = 500;
 
 /**
  * The last N alarms received, newest first, for the history window. Every alarm lands here, paused or
@@ -44,21 +44,9 @@ export class AlarmHistory {
   /** Reads the persisted history. Returns false (and starts empty) when the file was damaged. */
   async load(): Promise<boolean> {
     if (this.#path === undefined) return true;
-    let text: string;
-    try {
-      text = await readFile(this.#path, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return true;
-      return false;
-    }
-    try {
-      const parsed = HistoryFile.safeParse(JSON.parse(text));
-      if (!parsed.success) return false;
-      this.#entries = parsed.data.entries.slice(0, this.#limit);
-      return true;
-    } catch {
-      return false;
-    }
+    const read = await readJsonFile(this.#path, HistoryFile);
+    if (read.kind === 'ok') this.#entries = read.value.entries.slice(0, this.#limit);
+    return read.kind === 'ok' || read.kind === 'missing';
   }
 
   add(alarm: Alarm, receivedAt: number): void {

@@ -5,10 +5,10 @@ import type { Toast, Urgency } from './policy.ts';
 
 const SERVICE = 'org.freedesktop.Notifications';
 const PATH = '/org/freedesktop/Notifications';
-export const APP_NAME = 'Tocsin';
+const APP_NAME = 'Tocsin';
 
 /** The Desktop Notifications Specification's urgency levels (hint "urgency", a byte). */
-export const URGENCY_BYTE: Record<Urgency, number> = { low: 0, normal: 1, critical: 2 };
+const URGENCY_BYTE: Record<Urgency, number> = { low: 0, normal: 1, critical: 2 };
 
 export interface DbusNotifierOptions {
   /** The session bus address (DBUS_SESSION_BUS_ADDRESS, read by the caller at the edge). */
@@ -61,7 +61,7 @@ export function connectSessionBus(address: string): MessageBus {
 }
 
 /** Bodies may be rendered as markup (the "body-markup" capability): show text as text. */
-export function escapeMarkup(text: string): string {
+function escapeMarkup(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 

@@ -64,13 +64,8 @@ export function soundFor(priority: number): Sound {
   return 'default';
 }
 
-export function isPaused(settings: NotificationSettings, now: number): boolean {
+function isPaused(settings: NotificationSettings, now: number): boolean {
   return settings.pausedUntil !== null && now < settings.pausedUntil;
-}
-
-/** The settings after "pause for N minutes" (or until a given time). */
-export function pauseUntil(settings: NotificationSettings, until: number | null): NotificationSettings {
-  return { ...settings, pausedUntil: until };
 }
 
 /** Publisher text, made safe to display: no control characters (newlines and tabs stay). */

@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 
-export const MAX_SECRET_BYTES = 64 * 1024;
+const MAX_SECRET_BYTES = 64 * 1024;
 
 /** Everything on stdin (a piped token), trimmed; bounded so a wrong pipe cannot eat all memory. */
 export async function readAll(input: NodeJS.ReadableStream): Promise<string> {

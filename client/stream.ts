@@ -4,6 +4,7 @@ import {
   Alarm,
   CLIENT_ID_HEADER,
   CURSOR_TIME_HEADER,
+  formatValidationError,
   GapEvent,
   Problem,
   ReadyEvent,
@@ -135,8 +136,7 @@ export class Stream {
     }
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const where = issue === undefined ? '' : `${issue.path.join('.') || '(root)'}: ${issue.message}`;
+      const where = formatValidationError(parsed.error);
       this.#call(() => this.#handlers.onMalformed(name, where));
       return;
     }

@@ -55,15 +55,23 @@ export async function safeStorageUsable(): Promise<boolean> {
   return process.platform !== 'linux' || safeStorage.getSelectedStorageBackend() !== 'basic_text';
 }
 
-/** keytar first; on keychain-unavailable, safeStorage if it is really encrypted; else the clear error. */
+/**
+ * keytar first; when it is missing or no keychain answers, safeStorage if it is really encrypted;
+ * else the clear error. A locked keychain is not a reason to fall back: the token is in it.
+ */
 export function desktopCredentials(userData: string, log: (m: string) => void): CredentialStore {
-  const keychain = new KeytarCredentialStore();
+  const keychain = new KeytarCredentialStore({ busAddress: process.env.DBUS_SESSION_BUS_ADDRESS });
   const fallback = new SafeStorageStore(userData);
   const run = async <T>(op: (store: CredentialStore) => Promise<T>): Promise<T> => {
     try {
       return await op(keychain);
     } catch (error) {
-      if (!(error instanceof CredentialError) || !(await safeStorageUsable())) throw error;
+      if (
+        !(error instanceof CredentialError) ||
+        error.code === 'keychain-locked' ||
+        !(await safeStorageUsable())
+      )
+        throw error;
       log(`keychain unavailable (${error.message}); using Electron safeStorage instead`);
       return op(fallback);
     }

@@ -34,12 +34,6 @@ export const GapEvent = z.object({
 });
 export type GapEvent = z.infer<typeof GapEvent>;
 
-/** Query parameters of `GET /v1/stream`. */
-export const StreamQuery = z.object({
-  topics: z.string().optional(),
-  since: z.string().optional(),
-});
-
 /**
  * Sent by a client on each stream it opens: a random id for the client instance. A new stream with
  * the same token and client id replaces the older one at once, so a connection that went half-open

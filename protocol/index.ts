@@ -4,4 +4,6 @@ export * from './cursor.ts';
 export * from './embedded.ts';
 export * from './events.ts';
 export * from './problem.ts';
+export * from './token.ts';
 export * from './web-url.ts';
+export * from './zod-issues.ts';

@@ -1,8 +1,8 @@
 import type { FastifyRequest } from 'fastify';
+import type { Scope } from '../protocol/index.ts';
 import { bearerChallenge } from './challenge.ts';
 import type { ServerContext } from './context.ts';
 import { HttpProblem } from './problem.ts';
-import type { Scope } from './store/store.ts';
 import { hasScope, type Principal, presentedToken, verifyToken } from './tokens.ts';
 
 declare module 'fastify' {

@@ -1,12 +1,12 @@
 import { homedir } from 'node:os';
 import { parseArgs } from 'node:util';
-import { NAME_PATTERN } from '../protocol/index.ts';
+import { NAME_PATTERN, SCOPES, Scope } from '../protocol/index.ts';
 import { createServer } from './app.ts';
 import { ConfigError, parseServerConfig, type ServerConfigInput } from './config.ts';
 import { defaultDataDir } from './paths.ts';
 import { DataDirLockError } from './store/data-dir-lock.ts';
 import { openStore } from './store/open.ts';
-import { SCOPES, type Scope, type TokenStore } from './store/store.ts';
+import type { TokenStore } from './store/store.ts';
 import { mintToken, RECIPIENT_PATTERN } from './tokens.ts';
 
 const USAGE = `Usage:
@@ -26,7 +26,8 @@ const USAGE = `Usage:
   tocsin-server token list [--data-dir DIR | --redis-url URL]
   tocsin-server token revoke ID [--data-dir DIR | --redis-url URL]
 
-The data dir defaults to the OS's user data location (${defaultDataDir(process.platform, process.env, homedir())}).
+The data dir defaults to TOCSIN_SERVER_DATA_DIR, else the OS's user data location
+(${defaultDataDir(process.platform, process.env, homedir())}).
 With --redis-url, alarms and tokens live in Redis (several instances share it) instead of the data dir.`;
 
 export interface CliIo {
@@ -48,16 +49,23 @@ function int(name: string, raw: string | undefined): number | undefined {
   return Number(raw);
 }
 
-function dataDirOf(raw: string | undefined, env: NodeJS.ProcessEnv): string {
-  return raw ?? env.TOCSIN_DATA_DIR ?? defaultDataDir(process.platform, env, homedir());
+/**
+ * --data-dir, else TOCSIN_SERVER_DATA_DIR, else the deprecated TOCSIN_DATA_DIR (which the agent also
+ * used to read, for its own state: two meanings for one name), else the OS's user data location.
+ */
+function dataDirOf(raw: string | undefined, io: CliIo): string {
+  if (raw !== undefined) return raw;
+  if (io.env.TOCSIN_SERVER_DATA_DIR) return io.env.TOCSIN_SERVER_DATA_DIR;
+  if (io.env.TOCSIN_DATA_DIR) {
+    io.stderr('TOCSIN_DATA_DIR is deprecated: rename it to TOCSIN_SERVER_DATA_DIR (same meaning)');
+    return io.env.TOCSIN_DATA_DIR;
+  }
+  return defaultDataDir(process.platform, io.env, homedir());
 }
 
-function serveConfig(
-  values: Record<string, string | boolean | string[] | undefined>,
-  env: NodeJS.ProcessEnv,
-) {
+function serveConfig(values: Record<string, string | boolean | string[] | undefined>, io: CliIo) {
   const str = (name: string) => values[name] as string | undefined;
-  const config: ServerConfigInput = { dataDir: dataDirOf(str('data-dir'), env) };
+  const config: ServerConfigInput = { dataDir: dataDirOf(str('data-dir'), io) };
   const set = <K extends keyof ServerConfigInput>(key: K, value: ServerConfigInput[K] | undefined) => {
     if (value !== undefined) config[key] = value;
   };
@@ -126,7 +134,7 @@ async function serve(
   values: Record<string, string | boolean | string[] | undefined>,
   io: CliIo,
 ): Promise<number> {
-  const config = serveConfig(values, io.env);
+  const config = serveConfig(values, io);
   const server = createServer(config, { logStream: process.stderr });
   const { tokens } = server.context;
   let firstToken: string | undefined;
@@ -191,19 +199,18 @@ async function withTokenStore<T>(
 async function token(positionals: string[], values: Record<string, unknown>, io: CliIo): Promise<number> {
   const [action, ...rest] = positionals;
   const where = {
-    dataDir: dataDirOf(values['data-dir'] as string | undefined, io.env),
+    dataDir: dataDirOf(values['data-dir'] as string | undefined, io),
     redisUrl: values['redis-url'] as string | undefined,
   };
   switch (action) {
     case 'create': {
       const user = values.user as string | undefined;
-      const scope = values.scope as string | undefined;
+      const parsedScope = Scope.safeParse(values.scope);
       if (user === undefined || !NAME_PATTERN.test(user)) {
         throw new UsageError('--user NAME is required (1-64 letters, digits, "_" or "-")');
       }
-      if (scope === undefined || !SCOPES.includes(scope as Scope)) {
-        throw new UsageError(`--scope must be one of ${SCOPES.join(', ')}`);
-      }
+      if (!parsedScope.success) throw new UsageError(`--scope must be one of ${SCOPES.join(', ')}`);
+      const scope = parsedScope.data;
       const rawTopics = values.topics as string | undefined;
       const topics =
         rawTopics === undefined
@@ -232,7 +239,7 @@ async function token(positionals: string[], values: Record<string, unknown>, io:
         throw new UsageError('--recipients is for publish tokens (admin tokens address anyone already)');
       }
       const minted = await withTokenStore(where, io, (tokens) =>
-        mintToken(tokens, { user, scope: scope as Scope, topics, recipients }, Date.now()),
+        mintToken(tokens, { user, scope, topics, recipients }, Date.now()),
       );
       io.stdout(minted.token);
       io.stderr(

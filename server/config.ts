@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { validationIssues } from '../protocol/index.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -179,7 +180,7 @@ export class ConfigError extends Error {
 export function parseServerConfig(input: ServerConfigInput): ServerConfig {
   const result = ServerConfig.safeParse(input);
   if (!result.success) {
-    throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+    throw new ConfigError(validationIssues(result.error).map((i) => `${i.path}: ${i.message}`));
   }
   return result.data;
 }

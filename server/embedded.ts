@@ -1,6 +1,6 @@
 // The bundled server for the desktop app's self-hosted mode, run in Electron's utilityProcess (or, in
 // tests, a Node child process). It talks to its parent with small typed messages.
-import { type EmbeddedMessage, type EmbeddedRequest, EmbeddedStart } from '../protocol/index.ts';
+import { type EmbeddedMessage, type EmbeddedRequest, EmbeddedStart, type Scope } from '../protocol/index.ts';
 import { createServer } from './app.ts';
 import type { TokenStore } from './store/store.ts';
 import { mintToken } from './tokens.ts';
@@ -32,7 +32,7 @@ function parentPort(): ParentPort {
   };
 }
 
-async function revokeAll(tokens: TokenStore, user: string, scope: 'subscribe' | 'publish', now: number) {
+async function revokeAll(tokens: TokenStore, user: string, scope: Exclude<Scope, 'admin'>, now: number) {
   for (const record of await tokens.list()) {
     if (record.user === user && record.scope === scope && record.revokedAt === null)
       await tokens.revoke(record.id, now);
@@ -60,7 +60,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const tokens = server.context.tokens;
-  const mint = async (scope: 'subscribe' | 'publish') => {
+  const mint = async (scope: Exclude<Scope, 'admin'>) => {
     await revokeAll(tokens, user, scope, Date.now());
     return (await mintToken(tokens, { user, scope, topics: null }, Date.now())).token;
   };

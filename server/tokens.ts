@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Scope, TokenRecord, TokenStore } from './store/store.ts';
+import type { Scope } from '../protocol/index.ts';
+import type { TokenRecord, TokenStore } from './store/store.ts';
 
 /**
  * Token format: `tcs_<id>_<secret>`. The id (public, 12 hex) finds the record; the secret (32 random

@@ -70,7 +70,7 @@ export function notificationFailureText(error: unknown): string {
 }
 
 /** The desktop user's name on its own bundled server. */
-export const LOCAL_USER = 'me';
+const LOCAL_USER = 'me';
 
 /**
  * Everything the desktop app does that is not Electron: sign-in, the agent, notifications through the

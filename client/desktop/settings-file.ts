@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { writeFileAtomic } from '../atomic-file.ts';
 import { DEFAULT_DESKTOP_SETTINGS, DesktopSettings } from '../desktop-api.ts';
+import { readJsonFile } from '../json-file.ts';
 
 /** What the app remembers between runs, besides the token (which only the keychain holds). */
 export const DesktopFile = z.object({
@@ -12,7 +12,7 @@ export const DesktopFile = z.object({
 });
 export type DesktopFile = z.infer<typeof DesktopFile>;
 
-export const EMPTY_DESKTOP_FILE: DesktopFile = {
+const EMPTY_DESKTOP_FILE: DesktopFile = {
   version: 1,
   serverUrl: null,
   pausedUntil: null,
@@ -23,21 +23,10 @@ export const EMPTY_DESKTOP_FILE: DesktopFile = {
 export async function readDesktopFile(
   path: string,
 ): Promise<{ file: DesktopFile; damaged: boolean; firstRun: boolean }> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    const firstRun = (error as NodeJS.ErrnoException).code === 'ENOENT';
-    return { file: EMPTY_DESKTOP_FILE, damaged: !firstRun, firstRun };
-  }
-  try {
-    const parsed = DesktopFile.safeParse(JSON.parse(text));
-    return parsed.success
-      ? { file: parsed.data, damaged: false, firstRun: false }
-      : { file: EMPTY_DESKTOP_FILE, damaged: true, firstRun: false };
-  } catch {
-    return { file: EMPTY_DESKTOP_FILE, damaged: true, firstRun: false };
-  }
+  const read = await readJsonFile(path, DesktopFile);
+  if (read.kind === 'ok') return { file: read.value, damaged: false, firstRun: false };
+  const firstRun = read.kind === 'missing';
+  return { file: EMPTY_DESKTOP_FILE, damaged: !firstRun, firstRun };
 }
 
 export function writeDesktopFile(path: string, file: DesktopFile): Promise<void> {

@@ -1,6 +1,6 @@
 /** Presentation rules shared by the windows: pure, unit-tested. */
 
-export const PRIORITY_LABELS: Readonly<Record<number, string>> = {
+const PRIORITY_LABELS: Readonly<Record<number, string>> = {
   1: 'min',
   2: 'low',
   3: 'default',

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { Alarm } from '../../protocol/index.ts';
+import type { Alarm, Me } from '../../protocol/index.ts';
 import { authenticate, principalOf } from '../auth.ts';
 import { ConcurrencyGate } from '../concurrency-gate.ts';
 import type { ServerContext } from '../context.ts';
@@ -118,13 +118,13 @@ export async function registerHistoryRoutes(app: FastifyInstance, ctx: ServerCon
         await authenticate(ctx, request, 'any');
       },
     },
-    async (request) => {
+    async (request): Promise<Me> => {
       const principal = principalOf(request);
       return {
         tokenId: principal.tokenId,
         user: principal.user,
         scope: principal.scope,
-        topics: principal.topics,
+        topics: principal.topics === null ? null : [...principal.topics],
       };
     },
   );

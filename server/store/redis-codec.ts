@@ -1,7 +1,7 @@
-import type { Alarm } from '../../protocol/index.ts';
+import type { Alarm, Scope } from '../../protocol/index.ts';
 import { copyExtras } from './alarm-extras.ts';
 import { streamIdTime } from './redis-ids.ts';
-import { type NewAlarm, type Scope, StoreError, type TokenRecord } from './store.ts';
+import { type NewAlarm, StoreError, type TokenRecord } from './store.ts';
 
 /**
  * How alarms and tokens are laid out in Redis. An alarm's log entry holds its JSON without id and time:

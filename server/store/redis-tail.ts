@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { compareStreamIds } from './redis-ids.ts';
 
 /** How long one XREAD blocks: short enough to notice a stop, long enough to cost nothing when idle. */
-export const TAIL_BLOCK_MS = 5_000;
+const TAIL_BLOCK_MS = 5_000;
 const BATCH = 500;
 const MAX_BACKOFF_MS = 2_000;
 const WATCHDOG_GRACE_MS = 5_000;

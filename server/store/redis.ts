@@ -107,7 +107,7 @@ function connect(url: string, name: string, extra: RedisOptions): Redis {
  * The scale-out store: several Tocsin instances share one Redis, hence one history and one fan-out.
  * Alarms go to one stream (`tocsin:alarms`) whose ids are the SSE ids; every instance tails it with a
  * blocking XREAD and broadcasts what it reads to its own streams. Reads for a subscriber merge its
- * user's and topics' index streams. See README, "Running several instances", for the design.
+ * user's and topics' index streams. See docs/scale-out.md, "How it works, and why this design".
  */
 export class RedisStore implements AlarmStore, TokenStore {
   readonly kind = 'redis';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import type { Alarm, ScheduledAlarm } from '../../protocol/index.ts';
+import type { Alarm, ScheduledAlarm, Scope } from '../../protocol/index.ts';
 import { copyExtras, encodeExtras } from './alarm-extras.ts';
 import { createPrivateFile, secureDataDir } from './data-dir-mode.ts';
 import type { StoreLog } from './redis.ts';
@@ -12,7 +12,6 @@ import {
   type AlarmStore,
   type CursorCheck,
   type NewAlarm,
-  type Scope,
   StoreError,
   type StoreHealth,
   type TokenRecord,

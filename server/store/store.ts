@@ -1,4 +1,4 @@
-import type { Alarm, ScheduledAlarm } from '../../protocol/index.ts';
+import type { Alarm, ScheduledAlarm, Scope } from '../../protocol/index.ts';
 
 /** An alarm as accepted from a publisher, before the store gives it an id and a time. */
 export type NewAlarm = Omit<Alarm, 'id' | 'time'>;
@@ -83,9 +83,6 @@ export interface AlarmStore {
   health(): StoreHealth;
   close(): Promise<void>;
 }
-
-export type Scope = 'subscribe' | 'publish' | 'admin';
-export const SCOPES: readonly Scope[] = ['subscribe', 'publish', 'admin'];
 
 export interface TokenRecord {
   readonly id: string;

@@ -94,7 +94,7 @@ async function publish(token: string, title: string): Promise<{ id: string; time
 function listen(url: string, token: string): TocsinProcess {
   const p = new TocsinProcess(
     ['listen', url, '--topics', 'ops', '--since', 'all'],
-    cliEnv({ HOME: root, TOCSIN_DATA_DIR: join(root, 'agent'), TOCSIN_TOKEN: token }),
+    cliEnv({ HOME: root, TOCSIN_AGENT_STATE_DIR: join(root, 'agent'), TOCSIN_TOKEN: token }),
   );
   processes.push(p);
   return p;

@@ -10,7 +10,7 @@ import { cliEnv, runTocsin, TocsinProcess } from '../helpers/client-cli.ts';
 import {
   busEnv,
   type Keyring,
-  missingInfrastructure,
+  missingKeychain,
   type PrivateBus,
   startKeyring,
   startPrivateBus,
@@ -47,7 +47,7 @@ afterEach(async () => {
 
 /** No session bus at all: the keychain is unreachable, as on a bare server. */
 const env = (extra: Record<string, string> = {}) =>
-  cliEnv({ HOME: home, TOCSIN_DATA_DIR: join(home, 'state'), ...extra });
+  cliEnv({ HOME: home, TOCSIN_AGENT_STATE_DIR: join(home, 'state'), ...extra });
 
 function listen(args: string[], environment: NodeJS.ProcessEnv): TocsinProcess {
   const p = new TocsinProcess(['listen', ...args], environment);
@@ -204,8 +204,7 @@ describe('tocsin listen and publish', () => {
   });
 });
 
-const skipReason = missingInfrastructure(['dbus-daemon', 'gnome-keyring-daemon']);
-if (skipReason !== null) console.warn(`SKIPPED tocsin login/logout keychain tests: ${skipReason}`);
+const skipReason = missingKeychain('tocsin login/logout keychain tests');
 
 describe.skipIf(skipReason !== null)('tocsin login, listen, logout with the OS keychain', () => {
   let bus: PrivateBus;
@@ -222,7 +221,7 @@ describe.skipIf(skipReason !== null)('tocsin login, listen, logout with the OS k
   });
 
   it('login stores the token in the keychain; listen uses it; logout forgets it', async () => {
-    const withBus = () => busEnv(bus.address, { HOME: home, TOCSIN_DATA_DIR: join(home, 'state') });
+    const withBus = () => busEnv(bus.address, { HOME: home, TOCSIN_AGENT_STATE_DIR: join(home, 'state') });
     const login = await runTocsin(['login', srv.url], withBus(), `${subToken}\n`);
     expect(login).toMatchObject({ code: 0, stderr: '' });
     expect(login.stdout).toMatch(

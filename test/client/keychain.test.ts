@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   busEnv,
   type Keyring,
-  missingInfrastructure,
+  missingKeychain,
   type PrivateBus,
   startKeyring,
   startPrivateBus,
@@ -34,8 +34,7 @@ async function filesUnder(dir: string): Promise<string[]> {
   return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
 }
 
-const skipReason = missingInfrastructure(['dbus-daemon', 'gnome-keyring-daemon']);
-if (skipReason !== null) console.warn(`SKIPPED keychain tests: ${skipReason}`);
+const skipReason = missingKeychain('keychain tests');
 
 describe.skipIf(skipReason !== null)('credential store on the OS keychain (real Secret Service)', () => {
   let bus: PrivateBus | undefined;

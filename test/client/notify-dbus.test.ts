@@ -78,8 +78,7 @@ describe('D-Bus address handling', () => {
   });
 });
 
-const skipReason = missingInfrastructure(['dbus-daemon']);
-if (skipReason !== null) console.warn(`SKIPPED D-Bus notification tests: ${skipReason}`);
+const skipReason = missingInfrastructure(['dbus-daemon'], 'D-Bus notification tests');
 
 describe.skipIf(skipReason !== null)('desktop notifications over D-Bus', () => {
   let bus: PrivateBus | undefined;
@@ -111,7 +110,7 @@ describe.skipIf(skipReason !== null)('desktop notifications over D-Bus', () => {
     home = await mkdtemp(join(tmpdir(), 'tocsin-notify-'));
     listener = new TocsinProcess(
       ['listen', srv.url, '--topics', 'ops', '--notify'],
-      busEnv(bus.address, { HOME: home, TOCSIN_DATA_DIR: home, TOCSIN_TOKEN: sub }),
+      busEnv(bus.address, { HOME: home, TOCSIN_AGENT_STATE_DIR: home, TOCSIN_TOKEN: sub }),
     );
     await listener.waitForStderr(/tocsin: live/);
 
@@ -184,7 +183,7 @@ describe.skipIf(skipReason !== null)('desktop notifications over D-Bus', () => {
     home = await mkdtemp(join(tmpdir(), 'tocsin-notify-'));
     listener = new TocsinProcess(
       ['listen', srv.url, '--topics', 'ops', '--notify', '--since', 'none'],
-      busEnv(bus.address, { HOME: home, TOCSIN_DATA_DIR: home, TOCSIN_TOKEN: sub }),
+      busEnv(bus.address, { HOME: home, TOCSIN_AGENT_STATE_DIR: home, TOCSIN_TOKEN: sub }),
     );
     await listener.waitForStderr(/tocsin: live/);
     const server = srv;

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { type Browser, chromium } from 'playwright-core';
+import { requirement } from './requirements.ts';
 
 export const CHROMIUM_PATH = process.env.TOCSIN_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -8,11 +9,12 @@ export const CHROMIUM_PATH = process.env.TOCSIN_CHROMIUM ?? '/usr/bin/chromium';
  * failure, not a skip: .ci/run installs it.
  */
 export function chromiumUnavailable(): string | null {
-  if (existsSync(CHROMIUM_PATH)) return null;
-  const reason = `Chromium not found at ${CHROMIUM_PATH} (Debian: apt-get install chromium; or set TOCSIN_CHROMIUM)`;
-  if (process.env.CI === 'true') throw new Error(`CI must run the browser tests: ${reason}`);
-  console.warn(`SKIPPED browser tests: ${reason}`);
-  return reason;
+  return requirement(
+    'browser tests',
+    existsSync(CHROMIUM_PATH)
+      ? null
+      : `Chromium not found at ${CHROMIUM_PATH} (Debian: apt-get install chromium; Fedora: dnf install chromium; or set TOCSIN_CHROMIUM to any Chromium or Chrome binary)`,
+  );
 }
 
 /** Debian's Chromium, headless, with the flags this sandboxed, offline machine needs. */

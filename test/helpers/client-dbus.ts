@@ -1,10 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { Message } from 'dbus-next';
 import { connectSessionBus } from '../../client/notifier-dbus.ts';
+import { requirement } from './requirements.ts';
 
 /**
  * Private D-Bus session buses and gnome-keyring daemons for tests: real services, isolated from the
@@ -25,15 +27,38 @@ export function which(tool: string): string | null {
 }
 
 /**
- * Why these tests cannot run here, or null when they can. In CI (CI=true) missing infrastructure is a
- * failure, not a skip: CI installs it, so its absence is a broken pipeline.
+ * Why a suite that uses the OS keychain through keytar cannot run here (printed), or null: the D-Bus
+ * and gnome-keyring programs, and keytar itself, an optional dependency that is absent where its
+ * native build failed (no libsecret). In CI either fails instead.
  */
-export function missingInfrastructure(tools: readonly string[]): string | null {
+export function missingKeychain(suite: string): string | null {
+  const missing = ['dbus-daemon', 'gnome-keyring-daemon'].filter((tool) => which(tool) === null);
+  let keytar: string | null = null;
+  try {
+    createRequire(import.meta.url)('keytar');
+  } catch (error) {
+    keytar = `keytar does not load (${(error as Error).message.split('\n')[0]}); it needs libsecret to build: apt-get install libsecret-1-dev, then npm rebuild keytar`;
+  }
+  const reasons = [
+    ...(missing.length === 0
+      ? []
+      : [
+          `${missing.join(', ')} not found on PATH (Debian: apt-get install dbus-daemon gnome-keyring dbus-x11)`,
+        ]),
+    ...(keytar === null ? [] : [keytar]),
+  ];
+  return requirement(suite, reasons.length === 0 ? null : reasons.join('; '));
+}
+
+/** Why `suite` cannot run here (printed), or null when it can; in CI a missing tool fails instead. */
+export function missingInfrastructure(tools: readonly string[], suite = 'D-Bus tests'): string | null {
   const missing = tools.filter((tool) => which(tool) === null);
-  if (missing.length === 0) return null;
-  const reason = `${missing.join(', ')} not found on PATH (Debian: apt-get install dbus-daemon gnome-keyring dbus-x11)`;
-  if (process.env.CI === 'true') throw new Error(`CI=true but the test infrastructure is missing: ${reason}`);
-  return reason;
+  return requirement(
+    suite,
+    missing.length === 0
+      ? null
+      : `${missing.join(', ')} not found on PATH (Debian: apt-get install dbus-daemon gnome-keyring dbus-x11; Fedora: dnf install dbus-daemon gnome-keyring)`,
+  );
 }
 
 async function readLine(child: ChildProcess, what: string, timeoutMs = 10_000): Promise<string> {

@@ -14,22 +14,20 @@ export interface ServerProcess {
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Runs `tocsin-server serve` as its own process (the way users and crash tests need it). */
-export async function spawnServer(dataDir: string, args: string[] = [], port = 0): Promise<ServerProcess> {
+/**
+ * Runs `tocsin-server serve` as its own process (the way users and crash tests need it); `at` names
+ * another copy of the project (an installed one) and its entry point.
+ */
+export async function spawnServer(
+  dataDir: string,
+  args: string[] = [],
+  port = 0,
+  at: { root: string; entry: string; env?: NodeJS.ProcessEnv } = { root: ROOT, entry: 'server/main.ts' },
+): Promise<ServerProcess> {
   const child = spawn(
     process.execPath,
-    [
-      'server/main.ts',
-      'serve',
-      '--port',
-      String(port),
-      '--data-dir',
-      dataDir,
-      '--log-level',
-      'warn',
-      ...args,
-    ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    [at.entry, 'serve', '--port', String(port), '--data-dir', dataDir, '--log-level', 'warn', ...args],
+    { cwd: at.root, stdio: ['ignore', 'pipe', 'pipe'], ...(at.env && { env: at.env }) },
   );
   const handle: ServerProcess = {
     child,

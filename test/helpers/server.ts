@@ -2,9 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import type { Scope } from '../../protocol/index.ts';
 import { createServer, type ServerDeps, type TocsinServer } from '../../server/app.ts';
 import type { ServerConfigInput } from '../../server/config.ts';
-import type { Scope } from '../../server/store/store.ts';
 import { mintToken } from '../../server/tokens.ts';
 
 export interface LogLine {

@@ -246,7 +246,8 @@ describe('limits', () => {
     expect(third.response.headers.get('retry-after')).toBe('30');
     open[0]?.close();
     await open[0]?.waitForEnd();
-    await new Promise((r) => setTimeout(r, 50));
+    // The server frees the slot when it sees the close: wait for that, not for a while.
+    await expect.poll(() => server.server.context.registry.size).toBe(1);
     const again = await RawStream.open(server.url, { token });
     expect(again.status).toBe(200);
     again.close();

@@ -132,7 +132,7 @@ describe('large alarms never lock a topic’s subscribers out', () => {
     cleanups.push(() => rm(home, { recursive: true, force: true }));
     const agent = new TocsinProcess(
       ['listen', server.url, '--topics', '*', '--json'],
-      cliEnv({ HOME: home, TOCSIN_DATA_DIR: join(home, 'state'), TOCSIN_TOKEN: token }),
+      cliEnv({ HOME: home, TOCSIN_AGENT_STATE_DIR: join(home, 'state'), TOCSIN_TOKEN: token }),
     );
     cleanups.push(async () => {
       await agent.interrupt();

@@ -26,7 +26,7 @@ describe.skipIf(skip !== null)(
       const b = await startTestServer({ redisUrl: redis.url(), trustProxy: true });
       servers.push(a, b);
 
-      // The README block, verbatim but for the ports, inside the http{} context nginx.conf gives it.
+      // The docs/scale-out.md block, verbatim but for the ports, inside the http{} context nginx.conf gives it.
       const block = await docsNginxBlock('scale-out.md', 'scale-out');
       nginx = await startNginx((port) => {
         const example = block

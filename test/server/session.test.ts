@@ -60,7 +60,9 @@ describe('SseSession write guard', () => {
     res.end(); // ended behind the session's back
     expect(s.write(': late\n\n')).toBe(false);
     expect(s.write(': later\n\n')).toBe(false);
-    await new Promise((r) => setTimeout(r, 50)); // an 'error' emitted on next tick would crash here
+    // An 'error' emitted on a later tick or after the I/O phase would have crashed by now.
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
     expect(closes).toEqual(['client-closed']);
     client.close();
   });

@@ -1,7 +1,7 @@
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { ServerContext } from '../context.ts';
-import { HttpProblem } from '../problem.ts';
+import type { ServerContext } from './context.ts';
+import { HttpProblem } from './problem.ts';
 
 /**
  * Per-token publish rate limit (@fastify/rate-limit), checked after authentication. Registered once
