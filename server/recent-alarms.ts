@@ -1,5 +1,5 @@
 import type { Alarm } from '../protocol/index.ts';
-import { type CursorCheck, isVisible, type Visibility } from './store/store.ts';
+import { isVisible, type Visibility } from './store/store.ts';
 import type { StreamFormat } from './stream-format.ts';
 
 /** One alarm and its frames, encoded at most once per wire format. */
@@ -125,43 +125,18 @@ export class RecentAlarms {
     return this.size === 0 ? undefined : this.#at(this.#entries.length - 1).alarm.id;
   }
 
-  /** Whether every alarm after `after` (null: from the first) is in the window. */
+  /**
+   * Whether every alarm after `after` is in the window. A replay from the very first alarm (null)
+   * always reads the store: only the store can tell what it still holds after a reset of its data,
+   * and reconnect storms carry cursors anyway.
+   */
   covers(after: string | null): boolean {
     const floor = this.#floor;
-    if (floor === undefined) return false;
-    if (after === null) return floor === null;
+    if (floor === undefined || after === null) return false;
     if (floor !== null && this.#compare(after, floor) < 0) return false;
     const newest = this.#newest() ?? floor;
     // Newer than anything this instance has seen: maybe not fanned out here yet; ask the store.
     return newest !== null && this.#compare(after, newest) <= 0;
-  }
-
-  /**
-   * What the window can prove about a client's cursor, or undefined when the store must answer.
-   * `time` is the client's record of that alarm's time: another time under the same id means the
-   * store's history was rolled back (a restored backup reissued the id).
-   */
-  check(after: string, time: number | undefined): CursorCheck | undefined {
-    if (!this.covers(after)) return undefined;
-    if (time === undefined) return { kind: 'complete' };
-    const index = this.#indexAfter(after) - 1;
-    const entry = index >= this.#head ? this.#at(index) : undefined;
-    if (entry === undefined || entry.alarm.id !== after) return undefined;
-    return entry.alarm.time === time ? { kind: 'complete' } : { kind: 'unknown' };
-  }
-
-  /** The id of the newest alarm stored before `time`, when the window can tell; else undefined. */
-  cursorBefore(time: number): string | null | undefined {
-    if (this.#floor === undefined || this.size === 0) return undefined;
-    const first = this.#at(this.#head).alarm;
-    if (first.time >= time) return undefined; // older alarms may be in the store only
-    let found = first.id;
-    for (let i = this.#head; i < this.#entries.length; i++) {
-      const alarm = this.#at(i).alarm;
-      if (alarm.time >= time) break;
-      found = alarm.id;
-    }
-    return found;
   }
 
   /** Index in #entries of the first entry with an id above `after`. */

@@ -37,13 +37,13 @@ export async function replayStart(
     case 'all':
       return { after: null, gap: null, replay: true };
     case 'since-time': {
-      const fromWindow = source.recent.cursorBefore(cursor.time);
-      const after = fromWindow !== undefined ? fromWindow : await source.store.cursorBefore(cursor.time);
+      const after = await source.store.cursorBefore(cursor.time);
       return { after, gap: null, replay: true };
     }
     case 'after': {
-      const check =
-        source.recent.check(cursor.id, cursorTime) ?? (await source.store.checkCursor(cursor.id, cursorTime));
+      // Always the store's word (one small query): it alone knows of retention, a restored backup
+      // or a reset of its data; the window only saves reading and encoding the alarms themselves.
+      const check = await source.store.checkCursor(cursor.id, cursorTime);
       if (check.kind === 'complete') return { after: cursor.id, gap: null, replay: true };
       if (check.kind === 'pruned') {
         return {

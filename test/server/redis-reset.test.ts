@@ -48,5 +48,13 @@ describe.skipIf(skip !== null)('a Redis data reset', () => {
     const events = stream.frames.map((f) => f.event);
     expect(events).toContain('gap');
     expect(events.indexOf('gap')).toBeLessThan(events.indexOf('alarm'));
+
+    // The instance that witnessed it too: its window of recent alarms still holds the old ones, but
+    // the cursor is checked against the store, which alone knows its data was reset.
+    const same = await RawStream.open(server.url, { token, topics: ['ops'], lastEventId: before.id });
+    streams.push(same);
+    await same.waitForEvent('ready');
+    expect(same.frames[0]?.event).toBe('gap');
+    expect(same.alarmIds()).toEqual([after.id]);
   }, 30_000);
 });
