@@ -6,7 +6,8 @@ import type { TokenStore } from './store/store.ts';
 import { mintToken } from './tokens.ts';
 
 interface ParentPort {
-  post(message: EmbeddedMessage): void;
+  /** Resolves once the message is on its way (a process exiting right after must not drop it). */
+  post(message: EmbeddedMessage): Promise<void>;
   onMessage(listener: (message: unknown) => void): void;
 }
 
@@ -22,12 +23,20 @@ function parentPort(): ParentPort {
   ).parentPort;
   if (electronPort !== undefined) {
     return {
-      post: (m) => electronPort.postMessage(m),
+      post: (m) => {
+        electronPort.postMessage(m);
+        // Electron sends from its own queue: give it a moment before the process may exit.
+        return new Promise((resolve) => setTimeout(resolve, 100));
+      },
       onMessage: (l) => electronPort.on('message', (event) => l(event.data)),
     };
   }
   return {
-    post: (m) => process.send?.(m),
+    post: (m) =>
+      new Promise((resolve) => {
+        if (process.send === undefined) resolve();
+        else process.send(m, undefined, {}, () => resolve());
+      }),
     onMessage: (l) => process.on('message', l),
   };
 }
@@ -43,7 +52,7 @@ async function main(): Promise<void> {
   const port = parentPort();
   const start = EmbeddedStart.safeParse(JSON.parse(process.argv[2] ?? '{}'));
   if (!start.success) {
-    port.post({ type: 'failed', code: 'invalid-config', message: start.error.message });
+    await port.post({ type: 'failed', code: 'invalid-config', message: start.error.message });
     process.exit(2);
   }
   const { host, dataDir, user } = start.data;
@@ -56,7 +65,7 @@ async function main(): Promise<void> {
   } catch (error) {
     // E.g. data-dir-locked: another Tocsin (a second app instance, a CLI server) uses this data dir.
     const code = (error as { code?: string }).code ?? 'start-failed';
-    port.post({ type: 'failed', code, message: (error as Error).message });
+    await port.post({ type: 'failed', code, message: (error as Error).message });
     process.exit(1);
   }
   const tokens = server.context.tokens;
@@ -69,10 +78,14 @@ async function main(): Promise<void> {
     void (async () => {
       switch (message.type) {
         case 'provision':
-          port.post({ type: 'tokens', subscribe: await mint('subscribe'), publish: await mint('publish') });
+          void port.post({
+            type: 'tokens',
+            subscribe: await mint('subscribe'),
+            publish: await mint('publish'),
+          });
           break;
         case 'regenerate-publish-token':
-          port.post({ type: 'tokens', publish: await mint('publish') });
+          void port.post({ type: 'tokens', publish: await mint('publish') });
           break;
         case 'stop':
           await server.close();
@@ -82,10 +95,10 @@ async function main(): Promise<void> {
   });
   try {
     const url = await server.listen();
-    port.post({ type: 'listening', url });
+    void port.post({ type: 'listening', url });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'listen-failed';
-    port.post({ type: 'failed', code, message: (error as Error).message });
+    await port.post({ type: 'failed', code, message: (error as Error).message });
     process.exit(1);
   }
   const shutdown = () => void server.close().then(() => process.exit(0));
