@@ -38,6 +38,8 @@ export class NotificationDispatcher {
   #replayBatch: Alarm[] = [];
   #backlog: Alarm[] = [];
   #liveBatch: Alarm[] = [];
+  /** When the live batch's first alarm arrived (wall clock): pause is judged at arrival, not at flush. */
+  #liveSince = 0;
   #overflow: Alarm[] = [];
   #timer: TimerHandle | undefined;
   #summaryTimer: TimerHandle | undefined;
@@ -71,10 +73,12 @@ export class NotificationDispatcher {
       this.#replayBatch.push(alarm);
       return;
     }
+    if (this.#liveBatch.length === 0) this.#liveSince = this.#clock.now();
     this.#liveBatch.push(alarm);
     this.#timer ??= this.#clock.setTimeout(() => {
       this.#timer = undefined;
-      this.#plan(this.#takeLive());
+      const at = this.#liveSince;
+      this.#plan(this.#takeLive(), at);
     }, this.#windowMs);
   }
 
@@ -140,9 +144,10 @@ export class NotificationDispatcher {
     );
   }
 
-  #plan(batch: Alarm[]): void {
+  /** `at`: when the batch arrived; an alarm that came in during a pause stays silent after it. */
+  #plan(batch: Alarm[], at = this.#clock.now()): void {
     if (batch.length === 0) return;
-    const plan = planNotifications(batch, this.#options.settings(), this.#clock.now());
+    const plan = planNotifications(batch, this.#options.settings(), at);
     const byId = new Map(batch.map((a) => [a.id, a]));
     const now = this.#clock.monotonic();
     for (const toast of plan.toasts) {

@@ -68,6 +68,25 @@ describe('notification dispatcher', () => {
     expect(notifier.shown.at(-1)).toMatchObject({ kind: 'notice', title: 'Some alarms may be missing' });
   });
 
+  it('judges a pause when the alarm arrives, not when its batch is raised after the pause ended', async () => {
+    const clock = new ManualClock();
+    const notifier = new MemoryNotifier();
+    const settings = { ...DEFAULT_SETTINGS, pausedUntil: clock.now() + 200 };
+    const dispatcher = new NotificationDispatcher({
+      notifier,
+      clock,
+      settings: () => settings,
+      burstWindowMs: 400,
+    });
+    clock.advance(100);
+    dispatcher.push(makeAlarm({ id: '1', priority: 3 }), { replayed: false }); // during the pause
+    clock.advance(400); // the batch is raised at 500 ms, after the pause ended at 200 ms
+    dispatcher.push(makeAlarm({ id: '2', priority: 3 }), { replayed: false }); // after the pause
+    clock.advance(400);
+    await dispatcher.flush();
+    expect(notifier.shown.map((t) => t.alarmIds)).toEqual([['2']]);
+  });
+
   it('a backlog (first run, a server reset) is one summary, not a popup each', async () => {
     const { notifier, dispatcher } = setup();
     for (let i = 1; i <= 40; i++)
