@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, dialog, Notification, net, powerMonitor, protocol, shell } from 'electron';
+import { DEFAULT_DESKTOP_SETTINGS, IpcEvent } from '../client/desktop/api.ts';
 import { appUserModelId } from '../client/desktop/app-identity.ts';
 import { openAppLog } from '../client/desktop/app-log.ts';
 import { APP_SCHEME, serveAppFile } from '../client/desktop/app-scheme.ts';
@@ -16,7 +17,6 @@ import {
   watchTrayHost,
 } from '../client/desktop/tray-host.ts';
 import { placeholderState } from '../client/desktop/ui-state.ts';
-import { DEFAULT_DESKTOP_SETTINGS, IpcEvent } from '../client/desktop-api.ts';
 import type { Notifier } from '../client/notifier.ts';
 import type { FetchFunction } from '../client/stream.ts';
 import { trayActions } from './actions.ts';

@@ -1,6 +1,5 @@
 import { type IpcMainInvokeEvent, ipcMain } from 'electron';
 import type { z } from 'zod';
-import type { DesktopController } from '../client/desktop/controller.ts';
 import {
   AlarmIdArg,
   IpcChannel,
@@ -9,7 +8,8 @@ import {
   SignInRequest,
   type WindowName,
   WindowName as WindowNameArg,
-} from '../client/desktop-api.ts';
+} from '../client/desktop/api.ts';
+import type { DesktopController } from '../client/desktop/controller.ts';
 
 /** Only our own pages (our windows, served from the app scheme) may call the app. */
 export type SenderCheck = (event: IpcMainInvokeEvent) => boolean;

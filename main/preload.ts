@@ -1,7 +1,7 @@
 // The only bridge between a sandboxed window and the app: a typed, minimal API (no ipcRenderer leak).
 import { contextBridge, ipcRenderer } from 'electron';
-import type { DesktopApi, DesktopSettings, UiHistoryEntry, UiState } from '../client/desktop-api.ts';
-import { IpcChannel, IpcEvent } from '../client/desktop-ipc.ts';
+import type { DesktopApi, DesktopSettings, UiHistoryEntry, UiState } from '../client/desktop/api.ts';
+import { IpcChannel, IpcEvent } from '../client/desktop/ipc.ts';
 
 function subscribe<T>(channel: string, listener: (value: T) => void): () => void {
   const handler = (_event: Electron.IpcRendererEvent, value: T) => listener(value);

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { Menu, type MenuItemConstructorOptions, nativeImage, Tray } from 'electron';
+import type { DesktopSettings, UiState } from '../client/desktop/api.ts';
 import {
   sameTrayView,
   type TrayAction,
@@ -7,7 +8,6 @@ import {
   type TrayView,
   trayView,
 } from '../client/desktop/tray-menu.ts';
-import type { DesktopSettings, UiState } from '../client/desktop-api.ts';
 
 /** The tray: icon per state, and the menu from the pure trayMenu(); clicks become TrayActions. */
 export class AppTray {

@@ -9,6 +9,12 @@ import type { Clock, TimerHandle } from '../clock.ts';
 import { systemClock } from '../clock.ts';
 import { parseAgentConfig, serverOrigin } from '../config.ts';
 import { CredentialError, type CredentialStore } from '../credentials.ts';
+import { NotificationDispatcher } from '../dispatcher.ts';
+import { AlarmHistory } from '../history.ts';
+import type { Notifier } from '../notifier.ts';
+import type { NotificationSettings, Toast } from '../policy.ts';
+import type { PowerEvents } from '../power.ts';
+import type { FetchFunction } from '../stream.ts';
 import {
   type DesktopSettings,
   DesktopSettings as DesktopSettingsSchema,
@@ -18,13 +24,7 @@ import {
   type SignInResult,
   type UiHistoryEntry,
   type UiState,
-} from '../desktop-api.ts';
-import { NotificationDispatcher } from '../dispatcher.ts';
-import { AlarmHistory } from '../history.ts';
-import type { Notifier } from '../notifier.ts';
-import type { NotificationSettings, Toast } from '../policy.ts';
-import type { PowerEvents } from '../power.ts';
-import type { FetchFunction } from '../stream.ts';
+} from './api.ts';
 import { choosePort } from './free-port.ts';
 import {
   type NotificationContent,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { writeFileAtomic } from '../atomic-file.ts';
-import { DEFAULT_DESKTOP_SETTINGS, DesktopSettings } from '../desktop-api.ts';
 import { readJsonFile } from '../json-file.ts';
+import { DEFAULT_DESKTOP_SETTINGS, DesktopSettings } from './api.ts';
 
 /** What the app remembers between runs, besides the token (which only the keychain holds). */
 export const DesktopFile = z.object({

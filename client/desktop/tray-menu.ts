@@ -1,5 +1,5 @@
 import { stripControlChars } from '../../protocol/control-chars.ts';
-import type { DesktopSettings, UiState } from '../desktop-api.ts';
+import type { DesktopSettings, UiState } from './api.ts';
 
 /** What a tray menu item does; main/ maps each to an action, nothing else decides behaviour there. */
 export type TrayAction =

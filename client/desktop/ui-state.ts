@@ -1,5 +1,5 @@
-import type { ConnectionLabel, UiState } from '../desktop-api.ts';
 import { type ConnectionState, describeState } from '../state.ts';
+import type { ConnectionLabel, UiState } from './api.ts';
 
 /** The connection as the windows and the tray show it: a status and one sentence. Pure. */
 export function connectionView(

@@ -1,4 +1,4 @@
-import type { DesktopApi, UiState } from '../../client/desktop-api.ts';
+import type { DesktopApi, UiState } from '../../client/desktop/api.ts';
 import { stripControlChars } from '../../protocol/control-chars.ts';
 
 declare global {

@@ -1,4 +1,4 @@
-import type { UiHistoryEntry } from '../../client/desktop-api.ts';
+import type { UiHistoryEntry } from '../../client/desktop/api.ts';
 import { api, bindStatus, el } from './api.ts';
 import { formatTime, isOpenableUrl, priorityLabel } from './format.ts';
 

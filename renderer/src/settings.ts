@@ -1,4 +1,4 @@
-import type { DesktopSettings, PublishExample, SettingsPatch, UiState } from '../../client/desktop-api.ts';
+import type { DesktopSettings, PublishExample, SettingsPatch, UiState } from '../../client/desktop/api.ts';
 import { api, bindStatus, el } from './api.ts';
 import { formatPause } from './format.ts';
 

@@ -1,4 +1,4 @@
-import type { SignInErrorCode } from '../../client/desktop-api.ts';
+import type { SignInErrorCode } from '../../client/desktop/api.ts';
 import { stripControlChars } from '../../protocol/control-chars.ts';
 import { api, bindStatus, el } from './api.ts';
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_DESKTOP_SETTINGS, type UiState } from '../../client/desktop/api.ts';
 import {
   pauseEnd,
   sameTrayView,
@@ -10,7 +11,6 @@ import {
   trayView,
 } from '../../client/desktop/tray-menu.ts';
 import { placeholderState } from '../../client/desktop/ui-state.ts';
-import { DEFAULT_DESKTOP_SETTINGS, type UiState } from '../../client/desktop-api.ts';
 
 const NOW = new Date(2026, 10, 25, 14, 30).getTime();
 const state = (over: Partial<UiState> = {}): UiState => ({

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ElectronApplication } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_DESKTOP_SETTINGS } from '../../client/desktop-api.ts';
+import { DEFAULT_DESKTOP_SETTINGS } from '../../client/desktop/api.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import {
   e2eTarget,

@@ -28,7 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { runInNewContext } from 'node:vm';
 import { parseAst } from 'rolldown/parseAst';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IpcChannel } from '../../client/desktop-api.ts';
+import { IpcChannel } from '../../client/desktop/api.ts';
 import type { EmbeddedMessage } from '../../protocol/index.ts';
 import { BUNDLES, type BundleSpec, buildDesktop } from '../../scripts/build-desktop.ts';
 import { TRAY_STATES } from '../../scripts/make-icons.ts';

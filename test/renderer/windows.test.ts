@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DesktopSettings, UiHistoryEntry, UiState } from '../../client/desktop-api.ts';
+import type { DesktopSettings, UiHistoryEntry, UiState } from '../../client/desktop/api.ts';
 import {
   formatPause,
   formatTime,

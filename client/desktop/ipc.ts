@@ -1,4 +1,4 @@
-// The IPC channel names of the desktop API (see desktop-api.ts). No imports: the sandboxed preload
+// The IPC channel names of the desktop API (see api.ts). No imports: the sandboxed preload
 // bundles this file, and it should carry nothing else.
 
 /** invoke channels, one per request method. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Alarm } from '../protocol/index.ts';
+import type { Alarm } from '../../protocol/index.ts';
 
 /**
  * The contract between the Electron shell and its windows: what the preload exposes as
@@ -128,4 +128,4 @@ export interface DesktopApi {
   quit(): Promise<void>;
 }
 
-export { IpcChannel, IpcEvent } from './desktop-ipc.ts';
+export { IpcChannel, IpcEvent } from './ipc.ts';
