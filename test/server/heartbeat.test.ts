@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type IntervalTimers, startHeartbeat } from '../../server/heartbeat.ts';
+import { HEARTBEAT_SLICE, type IntervalTimers, startHeartbeat } from '../../server/heartbeat.ts';
 import { Registry } from '../../server/registry.ts';
 import type { StreamSession } from '../../server/session.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
@@ -57,7 +57,8 @@ describe('heartbeats', () => {
     const timers = new ManualTimers();
     const registry = new Registry();
     let written = 0;
-    for (let i = 0; i < 2_500; i++) {
+    const total = 2 * HEARTBEAT_SLICE + HEARTBEAT_SLICE / 2;
+    for (let i = 0; i < total; i++) {
       const fake = {
         principal: { tokenId: `t${i}` },
         clientId: null,
@@ -72,11 +73,11 @@ describe('heartbeats', () => {
     }
     const stop = startHeartbeat(registry, 15_000, timers);
     timers.tick();
-    expect(written).toBe(1_000); // the first slice, synchronously
+    expect(written).toBe(HEARTBEAT_SLICE); // the first slice, synchronously
     await new Promise((r) => setImmediate(r));
-    expect(written).toBe(2_000);
+    expect(written).toBe(2 * HEARTBEAT_SLICE);
     await new Promise((r) => setImmediate(r));
-    expect(written).toBe(2_500);
+    expect(written).toBe(total);
     stop();
   });
 
