@@ -24,7 +24,7 @@ function clientKey(tokenId: string, clientId: string): string {
 
 /**
  * The open streams of this instance and who owns them, indexed so that every operation touches only
- * the streams it is about: fan-out by user and topic, the stream cap and revocation by token, and a
+ * the streams it is about: fan-out by user and topic, revocation by token, and a
  * reconnecting client's stale stream by (token, client id). Opening, replacing and revoking are
  * O(1) per stream, never a walk over every open stream.
  */
@@ -39,10 +39,6 @@ export class Registry {
 
   get size(): number {
     return this.#sessions.size;
-  }
-
-  streamsOf(tokenId: string): number {
-    return this.#byToken.get(tokenId)?.size ?? 0;
   }
 
   add(session: StreamSession): void {
