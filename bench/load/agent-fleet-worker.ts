@@ -5,9 +5,8 @@
  */
 import { Agent } from '../../client/agent.ts';
 import { monoMs } from '../clock.ts';
-import { checkLog, IdLog } from './id-log.ts';
+import { IdLog, verifyLogs } from './id-log.ts';
 import { exitWithParent } from './orphan-guard.ts';
-import type { VerifyResult } from './protocol.ts';
 
 export interface FleetSetup {
   server: string;
@@ -93,29 +92,11 @@ async function handle(request: FleetRequest): Promise<unknown> {
       return members.length;
     case 'await':
       return until((m) => m.live && m.lastId >= request.lastId, request.timeoutMs);
-    case 'verify': {
-      const result: VerifyResult = {
-        streams: 0,
-        delivered: 0,
-        incomplete: 0,
-        lost: 0,
-        duplicates: 0,
-        unexpected: 0,
-        outOfOrder: 0,
-      };
-      for (const m of members) {
-        if (m.log === null) continue;
-        const check = checkLog(m.log.view(), request.expected);
-        result.streams++;
-        result.delivered += m.log.view().length;
-        result.lost += check.lost;
-        if (!check.complete) result.incomplete++;
-        result.duplicates += check.duplicates;
-        result.unexpected += check.unexpected;
-        if (!check.inOrder) result.outOfOrder++;
-      }
-      return result;
-    }
+    case 'verify':
+      return verifyLogs(
+        members.map((m) => m.log),
+        request.expected,
+      );
     case 'stop':
       await Promise.all(members.map((m) => m.agent.stop()));
       return true;

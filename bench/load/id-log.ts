@@ -1,3 +1,5 @@
+import type { VerifyResult } from './protocol.ts';
+
 /**
  * The ids one stream received, in arrival order, in a growable Float64Array (ids may exceed 2^31: see alarm-id.ts): the storm
  * logs ~1k ids on each of 10k streams, which as JS arrays would cost several times the memory.
@@ -68,4 +70,30 @@ export function checkLog(received: Float64Array, expected: readonly number[]): L
     }
   }
   return { lost, complete: pending === 0, duplicates, unexpected, inOrder };
+}
+
+/** Sums every stream's check (streams with no log yet are not counted). */
+export function verifyLogs(logs: Iterable<IdLog | null>, expected: readonly number[]): VerifyResult {
+  const result: VerifyResult = {
+    streams: 0,
+    delivered: 0,
+    incomplete: 0,
+    lost: 0,
+    duplicates: 0,
+    unexpected: 0,
+    outOfOrder: 0,
+  };
+  for (const log of logs) {
+    if (log === null) continue;
+    const received = log.view();
+    const check = checkLog(received, expected);
+    result.streams++;
+    result.delivered += received.length;
+    result.lost += check.lost;
+    if (!check.complete) result.incomplete++;
+    result.duplicates += check.duplicates;
+    result.unexpected += check.unexpected;
+    if (!check.inOrder) result.outOfOrder++;
+  }
+  return result;
 }

@@ -10,7 +10,7 @@ import { CLIENT_ID_HEADER } from '../../protocol/index.ts';
 import { monoMs } from '../clock.ts';
 import { dashedIdsSeen, numberToId } from './alarm-id.ts';
 import { type ChunkState, dechunk, newChunkState } from './dechunk.ts';
-import { checkLog, IdLog } from './id-log.ts';
+import { IdLog, verifyLogs } from './id-log.ts';
 import { exitWithParent } from './orphan-guard.ts';
 import type {
   ConnectResult,
@@ -406,27 +406,10 @@ function awaitWatch(index: number, timeoutMs: number): Promise<WatchResult> {
 }
 
 function verify(expected: number[]): VerifyResult {
-  const result: VerifyResult = {
-    streams: 0,
-    delivered: 0,
-    incomplete: 0,
-    lost: 0,
-    duplicates: 0,
-    unexpected: 0,
-    outOfOrder: 0,
-  };
-  for (const stream of streams) {
-    if (stream.log === null) continue;
-    const check = checkLog(stream.log.view(), expected);
-    result.streams++;
-    result.delivered += stream.log.view().length;
-    result.lost += check.lost;
-    if (!check.complete) result.incomplete++;
-    result.duplicates += check.duplicates;
-    result.unexpected += check.unexpected;
-    if (!check.inOrder) result.outOfOrder++;
-  }
-  return result;
+  return verifyLogs(
+    streams.map((stream) => stream.log),
+    expected,
+  );
 }
 
 function stats(): SubscriberStats {
