@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
@@ -63,8 +63,8 @@ export interface PageServer {
 }
 
 /** A tiny web app origin serving the test page (at any path not under /lib/) and the client libraries. */
-export async function startPageServer(): Promise<PageServer> {
-  const server = createServer((req, res) => {
+export function startPageServer(): Promise<PageServer> {
+  return listenPage((req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     staticFile(path).then(
       (body) => {
@@ -81,6 +81,21 @@ export async function startPageServer(): Promise<PageServer> {
       () => res.writeHead(500).end(),
     );
   });
+}
+
+/**
+ * An origin serving an empty page and nothing else: a browser tab there has only its own native
+ * EventSource (no polyfill script that could stand in for it).
+ */
+export function startBlankPage(): Promise<PageServer> {
+  return listenPage((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end('<!doctype html><title>tocsin interop</title>');
+  });
+}
+
+async function listenPage(handler: RequestListener): Promise<PageServer> {
+  const server = createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {

@@ -1,8 +1,7 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumUnavailable, launchChromium } from '../helpers/chromium.ts';
+import { type PageServer, startBlankPage } from '../helpers/compat-clients.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 const skip = chromiumUnavailable();
@@ -10,24 +9,20 @@ const skip = chromiumUnavailable();
 /** The browser's own EventSource, not ours: proves the wire format and reconnect semantics are standard. */
 describe.skipIf(skip !== null)('Chromium’s EventSource against Tocsin', () => {
   let browser: Browser;
-  let page: Server;
+  let page: PageServer;
   let pageOrigin: string;
   let server: TestServer;
 
   beforeAll(async () => {
     browser = await launchChromium();
-    page = createServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/html' });
-      res.end('<!doctype html><title>tocsin interop</title>');
-    });
-    await new Promise<void>((r) => page.listen(0, '127.0.0.1', r));
-    pageOrigin = `http://127.0.0.1:${(page.address() as AddressInfo).port}`;
+    page = await startBlankPage();
+    pageOrigin = page.origin;
     server = await startTestServer({ allowedOrigins: [pageOrigin], retryMs: 200 });
   }, 30_000);
 
   afterAll(async () => {
     await browser?.close();
-    page?.close();
+    await page?.close();
     await server?.dispose();
   });
 
