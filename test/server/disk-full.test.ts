@@ -65,12 +65,9 @@ describe.skipIf(disk === undefined)('a full disk under the SQLite store', () => 
 
     rmSync(filler);
     // No alarm needed: the health check itself notices the recovery (it probes at most once a second).
-    let up = await health();
-    for (let i = 0; i < 50 && up.status !== 200; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      up = await health();
-    }
-    expect(up).toMatchObject({ status: 200, body: { status: 'ok' } });
+    await expect
+      .poll(health, { timeout: 10_000, interval: 200 })
+      .toMatchObject({ status: 200, body: { status: 'ok' } });
     expect(server.logs.filter((l) => l.msg === 'the store can write again')).toHaveLength(1);
     expect((await publish('after')).status).toBe(201);
   }, 60_000);
