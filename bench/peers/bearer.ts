@@ -2,9 +2,9 @@
  * The peers' auth check, as costly as Tocsin's: the presented bearer token is hashed (sha256) and
  * compared in constant time with the expected hash.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest();
+const sha256 = (text: string) => hash('sha256', text, 'buffer');
 
 export function bearerCheck(token: string): (authorization: string | undefined) => boolean {
   const expected = sha256(token);

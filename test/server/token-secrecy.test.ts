@@ -13,9 +13,9 @@ vi.mock('node:crypto', async (importOriginal) => {
   const crypto = await importOriginal<typeof import('node:crypto')>();
   return {
     ...crypto,
-    createHash: (...args: Parameters<typeof crypto.createHash>) => {
+    hash: (...args: Parameters<typeof crypto.hash>) => {
       work.hashes++;
-      return crypto.createHash(...args);
+      return crypto.hash(...args);
     },
     timingSafeEqual: (a: NodeJS.ArrayBufferView, b: NodeJS.ArrayBufferView) => {
       work.comparisons++;
