@@ -25,6 +25,7 @@ import { secureDataDir } from './store/data-dir-mode.ts';
 import { openStore } from './store/open.ts';
 import { type AlarmStore, StoreError, type TokenStore } from './store/store.ts';
 import { sseFormat } from './stream-format.ts';
+import { TokenCache } from './token-cache.ts';
 
 export interface ServerDeps {
   /** Where pino writes its JSON log lines (default stdout). */
@@ -136,7 +137,8 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): T
   const ctx: ServerContext = {
     config,
     store,
-    tokens: store,
+    // Streams learn of revocations by the poll; requests by this cache's expiry: the same bound.
+    tokens: new TokenCache(store, { maxAgeMs: config.revocationPollMs, maxEntries: 10_000 }),
     registry,
     metrics,
     limits,
