@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { Alarm, ScheduledAlarm, Scope } from '../../protocol/index.ts';
-import { copyExtras, encodeExtras } from './alarm-extras.ts';
+import { copyExtras } from './alarm-extras.ts';
 import { createPrivateFile, secureDataDir } from './data-dir-mode.ts';
 import type { StoreLog } from './redis.ts';
-import { type AlarmRowValues, SqliteWriter } from './sqlite-writer.ts';
+import { SqliteWriter } from './sqlite-writer.ts';
 import {
   type AlarmListener,
   type AlarmStore,
@@ -152,19 +152,6 @@ export interface SqliteStoreOptions {
 /** A write waiting this long for another process's lock makes the store report itself not ready. */
 const LOCKED_UNHEALTHY_MS = 1_000;
 
-function toRow(alarm: NewAlarm): AlarmRowValues {
-  return [
-    alarm.user ?? null,
-    alarm.topic ?? null,
-    alarm.title,
-    alarm.body ?? null,
-    alarm.priority,
-    alarm.url ?? null,
-    JSON.stringify(alarm.tags),
-    encodeExtras(alarm),
-  ];
-}
-
 /**
  * The embedded store: one SQLite file (node:sqlite, no native build) in WAL mode with synchronous=FULL,
  * so an acknowledged alarm survives a crash of the process and of the machine. Writes run on a writer
@@ -305,7 +292,7 @@ export class SqliteStore implements AlarmStore, TokenStore {
     this.#pending = [];
     const time = this.#now();
     this.#committing = this.#writer
-      .call<number[]>({ op: 'append', time, rows: JSON.stringify(batch.map((p) => toRow(p.alarm))) })
+      .call<number[]>({ op: 'append', time, alarms: JSON.stringify(batch.map((p) => p.alarm)) })
       .then(
         (ids) => {
           this.#lockedSince = null;
@@ -446,7 +433,7 @@ export class SqliteStore implements AlarmStore, TokenStore {
       op: 'release',
       time,
       scheduledIds: rows.map((row) => row.id),
-      rows: JSON.stringify(alarms.map(toRow)),
+      alarms: JSON.stringify(alarms),
     });
     let released = 0;
     for (const [i, id] of ids.entries()) {

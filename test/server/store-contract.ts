@@ -61,6 +61,37 @@ export function describeStoreContract(name: string, options: ContractOptions): v
     );
 
     it(
+      'keeps every field of a batch of appends exactly as given, whatever its characters',
+      withStore(roomy, async ({ store }) => {
+        const given: NewAlarm[] = [
+          alarm('plain'),
+          alarm('all fields', {
+            user: 'alice',
+            topic: 'ops',
+            body: 'line 1\nline 2\r\n\t"quoted" \\ back\\slash',
+            url: 'https://x.test/a?b=c&d=%20',
+            tags: ['warning', '日本語', ''],
+            priority: 5,
+            icon: 'https://x.test/i.png',
+            markdown: true,
+            actions: [{ action: 'view', label: 'Open', url: 'https://x.test/o', clear: true }],
+            attachment: { url: 'https://x.test/f.pdf', name: 'f.pdf' },
+          }),
+          alarm('emoji 🚨 and NUL \u0000 and \u2028 separators', {
+            topic: 'ops',
+            body: '{"json":"in body"}',
+          }),
+          alarm('only an icon', { topic: 'ops', icon: 'https://x.test/j.png' }),
+        ];
+        // Appended in one loop turn: one batch for the stores that group writes.
+        const stored = await Promise.all(given.map((a) => store.append(a)));
+        for (const [i, a] of stored.entries()) expect(a).toEqual({ ...given[i], id: a.id, time: a.time });
+        const read = await store.read(null, { user: 'alice', topics: ['ops'], allTopics: true }, 10);
+        expect(read).toEqual(stored);
+      }),
+    );
+
+    it(
       'appends with strictly increasing ids and the store’s time, and reads them back in order',
       withStore(roomy, async ({ store, setNow }) => {
         setNow(1_700_000_000_000);
