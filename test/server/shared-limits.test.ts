@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { leasedRedisRateStore, leaseSize } from '../../server/rate-limit-store.ts';
 import { MemoryStreamSlots, RedisStreamSlots, type StreamSlots } from '../../server/stream-slots.ts';
 import { type RedisServer, redisUnavailable, startRedis } from '../helpers/redis.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
@@ -84,6 +85,50 @@ describe.skipIf(skip !== null)('limits shared by instances through Redis', () =>
     expect((await post(a, token, 'five')).status).toBe(429);
     // Budgets are per token: another token still publishes, on either instance.
     expect((await post(b, other, 'sentinel')).status).toBe(201);
+  });
+
+  it('takes publish counts from Redis in slices: never over the limit, few round trips, little lost', async () => {
+    const url = redis.url(++db);
+    const max = 1_000;
+    const windowMs = 60_000;
+    const instances = await Promise.all(
+      ['a', 'b'].map(async () => {
+        const connection = new Redis(url, { lazyConnect: true });
+        await connection.connect();
+        connections.push(connection);
+        const Store = leasedRedisRateStore(connection, 'test:rate:');
+        // Counts the round trips this instance makes to Redis.
+        const commands = connection as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>;
+        const take = commands.tocsinRateTake?.bind(connection) as (...a: unknown[]) => Promise<unknown>;
+        const counter = { trips: 0 };
+        commands.tocsinRateTake = (...args: unknown[]) => {
+          counter.trips++;
+          return take(...args);
+        };
+        return { store: new Store({}), counter };
+      }),
+    );
+    const incr = (i: number) =>
+      new Promise<number>((resolve, reject) =>
+        instances[i % 2]?.store.incr(
+          'token-1',
+          (error, result) => (error ? reject(error) : resolve(result?.current ?? Number.NaN)),
+          windowMs,
+          max,
+        ),
+      );
+    // 1,300 requests, alternating between the instances, in bursts of 50 per loop turn.
+    const counts: number[] = [];
+    for (let burst = 0; burst < 26; burst++) {
+      counts.push(...(await Promise.all(Array.from({ length: 50 }, (_, i) => incr(burst * 50 + i)))));
+    }
+    const allowed = counts.filter((c) => c <= max).length;
+    expect(new Set(counts).size).toBe(counts.length); // each count handed out once
+    expect(allowed).toBeLessThanOrEqual(max);
+    // What the instances took and did not hand out: at most one slice each.
+    expect(allowed).toBeGreaterThanOrEqual(max - 2 * leaseSize(max));
+    const trips = instances.reduce((n, i) => n + i.counter.trips, 0);
+    expect(trips).toBeLessThan(counts.length / 5);
   });
 
   it('caps streams per token across instances; a client takes its slot over on another instance', async () => {
