@@ -5,22 +5,34 @@ import type { StreamFormat } from './stream-format.ts';
 /** One alarm and its frames, encoded at most once per wire format. */
 export class RecentAlarm {
   readonly alarm: Alarm;
-  readonly #frames = new Map<StreamFormat, Buffer>();
+  /** Most alarms are only ever encoded in one format: one slot, and a map only for the others. */
+  #format: StreamFormat | undefined;
+  #frame: Buffer | undefined;
+  #others: Map<StreamFormat, Buffer> | undefined;
   constructor(alarm: Alarm) {
     this.alarm = alarm;
   }
   /** Arrow property: handed to every session as its FrameSource. */
   readonly frame = (format: StreamFormat): Buffer => {
-    let frame = this.#frames.get(format);
+    if (this.#format === format) return this.#frame as Buffer;
+    let frame = this.#others?.get(format);
     if (frame === undefined) {
       frame = format.alarm(this.alarm);
-      this.#frames.set(format, frame);
+      if (this.#format === undefined) {
+        this.#format = format;
+        this.#frame = frame;
+      } else {
+        this.#others ??= new Map();
+        this.#others.set(format, frame);
+      }
     }
     return frame;
   };
+  /** What the window counted for this entry when it settled (frames encoded later are not in it). */
+  counted = 0;
   get bytes(): number {
-    let total = 0;
-    for (const frame of this.#frames.values()) total += frame.length;
+    let total = this.#frame?.length ?? 0;
+    if (this.#others !== undefined) for (const frame of this.#others.values()) total += frame.length;
     return total;
   }
 }
@@ -93,7 +105,8 @@ export class RecentAlarms {
   settle(entry: RecentAlarm, sseFormat: StreamFormat): void {
     // The native SSE frame is what most replays need; encoding it now keeps replay allocation-free.
     entry.frame(sseFormat);
-    this.#bytes += entry.bytes;
+    entry.counted = entry.bytes;
+    this.#bytes += entry.counted;
     while (this.size > this.#limits.maxAlarms || (this.#bytes > this.#limits.maxBytes && this.size > 1)) {
       this.#evictOne();
     }
@@ -111,7 +124,8 @@ export class RecentAlarms {
   #evictOne(): void {
     const entry = this.#at(this.#head);
     this.#head++;
-    this.#bytes -= entry.bytes;
+    // What was added, not what the entry holds now: the total must return to what it was.
+    this.#bytes -= entry.counted;
     if (this.#floor !== undefined) this.#floor = entry.alarm.id;
     // Compact now and then so the array does not grow without bound.
     if (this.#head > 1024 && this.#head * 2 > this.#entries.length) {
