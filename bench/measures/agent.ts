@@ -20,7 +20,6 @@ import { decideReconnect } from '../../client/reconnect.ts';
 import { startFaultProxy } from '../../test/helpers/client-proxy.ts';
 import { monoMs, sleep } from '../clock.ts';
 import type { AgentBenchConfig } from '../config.ts';
-import { FaultProxy } from '../fault-proxy.ts';
 import type { AgentRequest, AgentSetup, ResumeResult } from '../load/agent-worker.ts';
 import { cpuNs } from '../proc-stats.ts';
 import { BENCH_TOPIC, Publisher } from '../publisher.ts';
@@ -107,17 +106,18 @@ export function simulateFleet(agents: number, outageMs: number, serverRetryMs: n
 
 async function outageRecovery(config: AgentBenchConfig, log: (line: string) => void) {
   const server = await startServer(TARGETS.tocsin, { heartbeatMs: 15_000 });
-  const proxy = await FaultProxy.start(server.host, server.port);
+  const proxy = await startFaultProxy(`http://${server.host}:${server.port}`);
   try {
-    return await withAgent(server, proxy.port, async (agent) => {
+    return await withAgent(server, Number(new URL(proxy.url).port), async (agent) => {
       const results: [number, number][] = [];
       for (const outageMs of config.outagesMs) {
-        proxy.refuse(true);
+        // The server is gone: what was open ends, new connections are refused.
+        proxy.setMode('refuse');
         proxy.cut();
         await agent.call({ op: 'await-not-live', timeoutMs: 10_000 });
         await sleep(outageMs);
         const back = monoMs();
-        proxy.refuse(false);
+        proxy.setMode('forward');
         const liveAt = await agent.call<number>({ op: 'await-live', timeoutMs: 60_000 });
         results.push([outageMs, liveAt - back]);
       }
@@ -134,10 +134,10 @@ async function outageRecovery(config: AgentBenchConfig, log: (line: string) => v
 
 async function cuttingProxy(config: AgentBenchConfig, log: (line: string) => void) {
   const server = await startServer(TARGETS.tocsin, { heartbeatMs: 15_000 });
-  const proxy = await FaultProxy.start(server.host, server.port);
+  const proxy = await startFaultProxy(`http://${server.host}:${server.port}`);
   const publisher = await Publisher.start(server);
   try {
-    return await withAgent(server, proxy.port, async (agent) => {
+    return await withAgent(server, Number(new URL(proxy.url).port), async (agent) => {
       proxy.cutEvery(config.cutEveryMs);
       proxy.cut();
       await agent.call({ op: 'await-live', timeoutMs: 15_000 });
