@@ -6,7 +6,7 @@ import { copyFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CURSOR_TIME_HEADER } from '../../protocol/index.ts';
 import { runNode, type ServerProcess, spawnServer } from '../helpers/process.ts';
 import { RawStream } from '../helpers/sse-client.ts';
@@ -16,8 +16,12 @@ let server: ServerProcess | undefined;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'tocsin-restore-'));
 });
-afterAll(async () => {
+// Each test's server goes with it: a later test replaces `server`, and one left running outlives the run.
+afterEach(async () => {
   await server?.kill();
+  server = undefined;
+});
+afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -92,7 +96,6 @@ describe('restore from an online backup', () => {
     );
     expect(stream.alarmIds()).toEqual(kept);
     stream.close();
-    await server?.kill();
   });
 
   it('with the sequence moved on, alarms published after the restore reach a client whose cursor is from before it', async () => {
@@ -123,7 +126,6 @@ describe('restore from an online backup', () => {
     expect(gap && JSON.parse(gap.data)).toMatchObject({ reason: 'unknown', after: cursor });
     expect(stream.alarmIds()).toEqual([...kept, ...fresh]);
     stream.close();
-    await server?.kill();
   });
 
   it('is the procedure docs/operations.md documents', async () => {
