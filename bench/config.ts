@@ -71,7 +71,7 @@ const FULL: Omit<BenchConfig, 'targets' | 'record' | 'profile' | 'phases'> = {
     retryMs: 3_000,
     capMs: 10_000,
   },
-  throughput: { concurrency: [1, 128], durationMs: 2_000, warmupMs: 300 },
+  throughput: { concurrency: [1, 128], durationMs: 3_000, warmupMs: 1_000 },
   agent: {
     resumes: 10,
     idleCpuWindowMs: 60_000,
