@@ -166,14 +166,17 @@ export function streamsPhase(
 export function publishPhase(spec: TargetSpec, ctx: PhaseContext): Promise<ThroughputPoint[]> {
   return withServer(spec, serverOptions(ctx, ctx.config.heartbeatMs), (server) =>
     withPublisher(server, async (publisher) => {
-      const points = await measureThroughput(publisher, ctx.config.throughput);
-      for (const p of points) ctx.log(`    publish ×${p.concurrency}: ${p.ackedPerSec.toFixed(0)} acked/s`);
+      const points = await measureThroughput(publisher, ctx.config.throughput, () => server.cpuNs());
+      for (const p of points)
+        ctx.log(
+          `    publish ×${p.concurrency}: ${p.ackedPerSec.toFixed(0)} acked/s, server CPU ${p.cpuUsPerAck.toFixed(1)} µs per ack`,
+        );
       return points;
     }),
   );
 }
 
-/** All three phases; a phase that fails is recorded and the pass goes on with the next one. */
+/** Idle and streams (publish runs in its own pass); a phase that fails is recorded and the pass goes on. */
 export async function runPass(
   spec: TargetSpec,
   run: number,
@@ -209,9 +212,21 @@ export async function runPass(
       if (r.storm !== undefined) result.storm = r.storm;
       if (r.agentStorm !== undefined) result.agentStorm = r.agentStorm;
     });
-  if (phases.includes('publish'))
-    await attempt('publish', async () => {
-      result.throughput = await publishPhase(spec, ctx);
-    });
   return result;
+}
+
+/**
+ * Measure 3 for every server back to back, after the other measures (see run.ts): a throughput ratio
+ * compares servers measured seconds apart, not minutes apart with other work in between, so drift in
+ * the machine's speed (this VM's varies by a third over minutes) does not land on one server alone.
+ */
+export async function publishPass(spec: TargetSpec, ctx: PhaseContext, into: PassResult): Promise<void> {
+  const began = Date.now();
+  try {
+    into.throughput = await publishPhase(spec, ctx);
+    ctx.log(`    (publish took ${((Date.now() - began) / 1000).toFixed(1)} s)`);
+  } catch (error) {
+    into.errors.push(`publish: ${(error as Error).message}`);
+    ctx.log(`    publish FAILED: ${(error as Error).message}`);
+  }
 }

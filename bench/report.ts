@@ -81,7 +81,7 @@ interface Aggregate {
   loopDelayP99Ms: Spread;
   cpuAt15s: Spread;
   fanout: Map<number, { p50: Spread; p99: Spread; max: Spread; missing: number }>;
-  publish: Map<number, { acked: Spread; p99: Spread; failed: number }>;
+  publish: Map<number, { acked: Spread; p99: Spread; cpuUs: Spread; failed: number }>;
   bestPublish: Spread;
   storm: StormAggregate;
   /** The storm as agents make it (their backoff jitter). */
@@ -126,7 +126,7 @@ function aggregate(passes: PassResult[]): Aggregate {
       missing: rows.reduce((n, r) => n + r.missing, 0),
     });
   }
-  const publish = new Map<number, { acked: Spread; p99: Spread; failed: number }>();
+  const publish = new Map<number, { acked: Spread; p99: Spread; cpuUs: Spread; failed: number }>();
   const levels = [...new Set(passes.flatMap((p) => p.throughput.map((t) => t.concurrency)))].sort(
     (a, b) => a - b,
   );
@@ -135,6 +135,7 @@ function aggregate(passes: PassResult[]): Aggregate {
     publish.set(c, {
       acked: spread(rows.map((r) => r.ackedPerSec)),
       p99: spread(rows.map((r) => r.p99)),
+      cpuUs: spread(rows.map((r) => r.cpuUsPerAck).filter((v) => Number.isFinite(v))),
       failed: rows.reduce((n, r) => n + r.failed, 0),
     });
   }
@@ -270,21 +271,34 @@ export function renderReport(input: ReportInput): string {
     out.push('');
     out.push(
       `Keep-alive connections each waiting for the ack before the next POST; ${config.throughput.durationMs / 1000} s window ` +
-        'after a warm-up; no subscribers. **Tocsin acknowledges only after a durable commit** (SQLite WAL, ' +
+        `after a ${config.throughput.warmupMs / 1000} s warm-up; no subscribers; every server measured back to back after the other ` +
+        'measures, order rotated per run. Server CPU per ack: all its threads (and its Redis) over the window ÷ acks. ' +
+        '**Tocsin acknowledges only after a durable commit** (SQLite WAL, ' +
         '`synchronous=FULL`, group commit; or Redis AOF); **the peers keep alarms in memory and give no durability.**',
     );
     out.push('');
     const levels = config.throughput.concurrency;
     out.push(
       table(
-        ['server', ...levels.flatMap((c) => [`${c} in flight`, `p99 ack latency, ${c} in flight`])],
+        [
+          'server',
+          ...levels.flatMap((c) => [
+            `${c} in flight`,
+            `p99 ack latency, ${c} in flight`,
+            `server CPU per ack, ${c} in flight`,
+          ]),
+        ],
         targets.map((t) => {
           const a = agg.get(t) as Aggregate;
           return [
             label(t),
             ...levels.flatMap((c) => {
               const point = a.publish.get(c);
-              return [fmt(point?.acked ?? spread([]), 0, '/s'), fmt(point?.p99 ?? spread([]), 1, 'ms')];
+              return [
+                fmt(point?.acked ?? spread([]), 0, '/s'),
+                fmt(point?.p99 ?? spread([]), 1, 'ms'),
+                fmt(point?.cpuUs ?? spread([]), 1, 'µs'),
+              ];
             }),
           ];
         }),
@@ -510,6 +524,10 @@ export function renderReport(input: ReportInput): string {
         ratioRow(`fan-out p99, ${size}`, (a) => a.fanout.get(size)?.p99 ?? none),
       ),
       ratioRow('publish acked/s (best)', (a) => a.bestPublish),
+      ratioRow(
+        `server CPU per publish ack, ${Math.max(...config.throughput.concurrency)} in flight`,
+        (a) => a.publish.get(Math.max(...config.throughput.concurrency))?.cpuUs ?? none,
+      ),
       ratioRow('storm replay deliveries/s', (a) => a.storm.deliveries),
     ];
     if (ratioCols.length > 0) {

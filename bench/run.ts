@@ -18,7 +18,7 @@ import { describeMachine } from './machine.ts';
 import { type AgentResult, measureAgent } from './measures/agent.ts';
 import { type AgentStormResult, measureAgentStorm } from './measures/agent-storm.ts';
 import { measureScale, type ScalePoint } from './measures/scale.ts';
-import { type PassResult, type PhaseContext, runPass } from './phases.ts';
+import { type PassResult, type PhaseContext, publishPass, runPass } from './phases.ts';
 import { type ProfileReport, profilePass } from './profile-pass.ts';
 import { renderReport } from './report.ts';
 import { checkTarget } from './target-check.ts';
@@ -75,6 +75,16 @@ try {
       log(`run ${run}/${config.runs} · ${TARGETS[name].label} (${elapsed()})`);
       const ctx: PhaseContext = { config, fdLimit: machine.fdLimit, log };
       passes.push(await runPass(TARGETS[name], run, ctx, idleSteps));
+    }
+  }
+  if (config.phases.includes('publish')) {
+    for (let run = 1; run <= config.runs; run++) {
+      const order = targets.map((_, i) => targets[(i + run - 1) % targets.length] as TargetName);
+      for (const name of order) {
+        log(`publish ${run}/${config.runs} · ${TARGETS[name].label} (${elapsed()})`);
+        const pass = passes.find((p) => p.target === name && p.run === run) as PassResult;
+        await publishPass(TARGETS[name], { config, fdLimit: machine.fdLimit, log }, pass);
+      }
     }
   }
   if (config.phases.includes('agent')) {

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { type RedisOptions, startRedis } from '../test/helpers/redis.ts';
 import { removeDir, stop, track, trackDir, trackPid } from './children.ts';
 import type { EventLoopDelay } from './load/server-preload.ts';
+import { cpuNs } from './proc-stats.ts';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const PRELOAD = fileURLToPath(new URL('./load/server-preload.ts', import.meta.url));
@@ -52,6 +53,8 @@ export interface RunningServer {
   readonly port: number;
   readonly token: string;
   readonly pid: number;
+  /** CPU time (ns) of the server's threads, and of its private Redis when it has one. */
+  cpuNs(): number;
   /** Asks the server to run a full GC (the preload's SIGUSR2 handler). */
   gc(): void;
   /** Starts timing the server's event loop (the preload's monitorEventLoopDelay). */
@@ -191,6 +194,7 @@ export async function startServer(spec: TargetSpec, options: ServerOptions): Pro
     port: Number(started.url.port),
     token,
     pid: child.pid as number,
+    cpuNs: () => cpuNs(child.pid as number) + (redis?.pid === undefined ? 0 : cpuNs(redis.pid)),
     gc: () => child.kill('SIGUSR2'),
     startLoopDelay: () => ask<void>(child, 'eld-start', 'eld-started'),
     stopLoopDelay: () => ask<EventLoopDelay>(child, 'eld-stop', 'eld'),

@@ -15,6 +15,12 @@ export interface ThroughputConfig {
 export interface ThroughputPoint {
   concurrency: number;
   ackedPerSec: number;
+  /**
+   * CPU the server spent per acknowledged alarm over the window, in µs, all its threads (and its
+   * Redis, for Tocsin (Redis)): steadier than acks/s on a machine whose speed drifts, and the cost
+   * that decides throughput once the server is the bottleneck.
+   */
+  cpuUsPerAck: number;
   failed: number;
   p50: number;
   p99: number;
@@ -23,13 +29,19 @@ export interface ThroughputPoint {
 export async function measureThroughput(
   publisher: Publisher,
   config: ThroughputConfig,
+  serverCpuNs: () => number,
 ): Promise<ThroughputPoint[]> {
   const points: ThroughputPoint[] = [];
   for (const concurrency of config.concurrency) {
-    const r = await publisher.throughput(concurrency, config.durationMs, config.warmupMs);
+    // The warm-up runs apart, so that the CPU read covers the measured window alone.
+    if (config.warmupMs > 0) await publisher.throughput(concurrency, config.warmupMs, 0);
+    const before = serverCpuNs();
+    const r = await publisher.throughput(concurrency, config.durationMs, 0);
+    const cpuNs = serverCpuNs() - before;
     points.push({
       concurrency,
       ackedPerSec: r.acked / (r.ms / 1000),
+      cpuUsPerAck: r.acked === 0 ? Number.NaN : cpuNs / 1000 / r.acked,
       failed: r.failed,
       p50: r.p50,
       p99: r.p99,
