@@ -148,11 +148,11 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): T
   };
 
   // Every stored alarm, in id order: into the recent window, then to the streams that may see it,
-  // each format's frame encoded once.
+  // each format's frame encoded once, when a stream first needs it.
   const unsubscribe = store.subscribe((alarm) => {
     const entry = recent.add(alarm);
     registry.broadcast(alarm, entry.frame);
-    recent.settle(entry, sse);
+    recent.settle();
   });
   const stopHeartbeat = startHeartbeat(registry, config.heartbeatMs, deps.timers ?? systemTimers, now);
   const retention = () =>

@@ -2,15 +2,18 @@ import type { Alarm } from '../protocol/index.ts';
 import { isVisible, type Visibility } from './store/store.ts';
 import type { StreamFormat } from './stream-format.ts';
 
-/** One alarm and its frames, encoded at most once per wire format. */
+/** One alarm and its frames, each encoded when first needed and at most once per wire format. */
 export class RecentAlarm {
   readonly alarm: Alarm;
+  /** Told the size of each frame as it is encoded: the window's byte count follows what is held. */
+  #counted: ((bytes: number) => void) | undefined;
   /** Most alarms are only ever encoded in one format: one slot, and a map only for the others. */
   #format: StreamFormat | undefined;
   #frame: Buffer | undefined;
   #others: Map<StreamFormat, Buffer> | undefined;
-  constructor(alarm: Alarm) {
+  constructor(alarm: Alarm, counted: (bytes: number) => void) {
     this.alarm = alarm;
+    this.#counted = counted;
   }
   /** Arrow property: handed to every session as its FrameSource. */
   readonly frame = (format: StreamFormat): Buffer => {
@@ -25,11 +28,15 @@ export class RecentAlarm {
         this.#others ??= new Map();
         this.#others.set(format, frame);
       }
+      this.#counted?.(frame.length);
     }
     return frame;
   };
-  /** What the window counted for this entry when it settled (frames encoded later are not in it). */
-  counted = 0;
+  /** Out of the window: frames a stream still encodes from it are no longer the window's memory. */
+  evicted(): void {
+    this.#counted = undefined;
+  }
+  /** The bytes of the frames it holds (all of them counted by the window as they were encoded). */
   get bytes(): number {
     let total = this.#frame?.length ?? 0;
     if (this.#others !== undefined) for (const frame of this.#others.values()) total += frame.length;
@@ -94,19 +101,24 @@ export class RecentAlarms {
     return this.#entries.length - this.#head;
   }
 
+  /** Bound once: every entry reports its frames' sizes here. */
+  readonly #count = (bytes: number): void => {
+    this.#bytes += bytes;
+  };
+
   /** Adds a stored alarm (from the fan-out, in id order) and returns its entry. */
   add(alarm: Alarm): RecentAlarm {
-    const entry = new RecentAlarm(alarm);
+    const entry = new RecentAlarm(alarm, this.#count);
     this.#entries.push(entry);
     return entry;
   }
 
-  /** Called after the fan-out wrote an entry's frames: accounts their bytes and evicts past the limits. */
-  settle(entry: RecentAlarm, sseFormat: StreamFormat): void {
-    // The native SSE frame is what most replays need; encoding it now keeps replay allocation-free.
-    entry.frame(sseFormat);
-    entry.counted = entry.bytes;
-    this.#bytes += entry.counted;
+  /**
+   * Called after the fan-out wrote an entry's frames: evicts past the limits. Frames are encoded when
+   * a stream first needs them (the fan-out, or a replay), not here: an alarm nobody is connected for
+   * costs no encoding until someone replays it.
+   */
+  settle(): void {
     while (this.size > this.#limits.maxAlarms || (this.#bytes > this.#limits.maxBytes && this.size > 1)) {
       this.#evictOne();
     }
@@ -124,8 +136,8 @@ export class RecentAlarms {
   #evictOne(): void {
     const entry = this.#at(this.#head);
     this.#head++;
-    // What was added, not what the entry holds now: the total must return to what it was.
-    this.#bytes -= entry.counted;
+    this.#bytes -= entry.bytes;
+    entry.evicted();
     if (this.#floor !== undefined) this.#floor = entry.alarm.id;
     // Compact now and then so the array does not grow without bound.
     if (this.#head > 1024 && this.#head * 2 > this.#entries.length) {
