@@ -15,6 +15,11 @@ export class Metrics {
     labelNames: ['dialect'] as const,
     registers: [this.registry],
   });
+  /** The two series of alarmsPublished, bound once: a labelled inc() hashes its labels every time. */
+  readonly published = {
+    json: this.alarmsPublished.labels('json'),
+    ntfy: this.alarmsPublished.labels('ntfy'),
+  };
   readonly framesWritten = new Counter({
     name: 'tocsin_sse_frames_written_total',
     help: 'SSE frames written to streams (alarms, heartbeats, control events)',

@@ -55,11 +55,11 @@ export async function publishAlarm(
       const now = ctx.now();
       checkDelay(ctx, deliverAt, now);
       const scheduled = await ctx.store.schedule(alarm, deliverAt, now);
-      ctx.metrics.alarmsPublished.inc({ dialect });
+      ctx.metrics.published[dialect].inc();
       return { kind: 'scheduled', scheduled };
     }
     const stored = await ctx.store.append(alarm);
-    ctx.metrics.alarmsPublished.inc({ dialect });
+    ctx.metrics.published[dialect].inc();
     return { kind: 'stored', alarm: stored };
   } catch (error) {
     if (error instanceof StoreError) {
