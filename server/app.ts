@@ -11,6 +11,7 @@ import { HttpProblem, PROBLEM_CONTENT_TYPE } from './problem.ts';
 import { registerPublishRateLimit } from './rate-limit.ts';
 import { RecentAlarms } from './recent-alarms.ts';
 import { Registry } from './registry.ts';
+import { lazyChildLogger } from './request-logger.ts';
 import { startRevocationCheck } from './revocation.ts';
 import { registerCors } from './routes/cors.ts';
 import { registerHealthRoutes } from './routes/health.ts';
@@ -82,6 +83,7 @@ export function createServer(input: ServerConfigInput, deps: ServerDeps = {}): T
     },
     // Streams live for days: per-request info logs would be noise; errors are logged by the handler below.
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: lazyChildLogger,
     trustProxy: config.trustProxy,
     // Stale keep-alive sockets are closed on shutdown; open streams are ended by us first (preClose).
     forceCloseConnections: 'idle',
