@@ -216,17 +216,51 @@ export async function runPass(
 }
 
 /**
- * Measure 3 for every server back to back, after the other measures (see run.ts): a throughput ratio
- * compares servers measured seconds apart, not minutes apart with other work in between, so drift in
- * the machine's speed (this VM's varies by a third over minutes) does not land on one server alone.
+ * Measure 3 for every server of a run, paired: all of them are started first, then each concurrency
+ * level is measured on one after the other, so the servers' windows lie seconds apart and a drift in
+ * this VM's speed (a third over minutes) lands on all of them alike rather than on whichever ran
+ * during a slow minute. Idle servers cost nothing meanwhile (no streams, no publishes).
  */
-export async function publishPass(spec: TargetSpec, ctx: PhaseContext, into: PassResult): Promise<void> {
-  const began = Date.now();
+export async function publishRound(
+  specs: readonly TargetSpec[],
+  ctx: PhaseContext,
+  into: readonly PassResult[],
+): Promise<void> {
+  const started: { server: RunningServer; publisher: Publisher; pass: PassResult }[] = [];
   try {
-    into.throughput = await publishPhase(spec, ctx);
-    ctx.log(`    (publish took ${((Date.now() - began) / 1000).toFixed(1)} s)`);
-  } catch (error) {
-    into.errors.push(`publish: ${(error as Error).message}`);
-    ctx.log(`    publish FAILED: ${(error as Error).message}`);
+    for (const [i, spec] of specs.entries()) {
+      const pass = into[i] as PassResult;
+      try {
+        const server = await startServer(spec, serverOptions(ctx, ctx.config.heartbeatMs));
+        started.push({ server, publisher: await Publisher.start(server), pass });
+      } catch (error) {
+        pass.errors.push(`publish: ${(error as Error).message}`);
+        ctx.log(`    ${spec.label}: publish FAILED to start: ${(error as Error).message}`);
+      }
+    }
+    for (const concurrency of ctx.config.throughput.concurrency) {
+      for (const { server, publisher, pass } of started) {
+        try {
+          const [point] = await measureThroughput(
+            publisher,
+            { ...ctx.config.throughput, concurrency: [concurrency] },
+            () => server.cpuNs(),
+          );
+          if (point === undefined) continue;
+          pass.throughput.push(point);
+          ctx.log(
+            `    ${server.spec.label} publish ×${concurrency}: ${point.ackedPerSec.toFixed(0)} acked/s, server CPU ${point.cpuUsPerAck.toFixed(1)} µs per ack`,
+          );
+        } catch (error) {
+          pass.errors.push(`publish ×${concurrency}: ${(error as Error).message}`);
+          ctx.log(`    ${server.spec.label} publish ×${concurrency} FAILED: ${(error as Error).message}`);
+        }
+      }
+    }
+  } finally {
+    for (const { server, publisher } of started) {
+      publisher.stop();
+      await server.stop();
+    }
   }
 }

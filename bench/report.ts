@@ -271,8 +271,9 @@ export function renderReport(input: ReportInput): string {
     out.push('');
     out.push(
       `Keep-alive connections each waiting for the ack before the next POST; ${config.throughput.durationMs / 1000} s window ` +
-        `after a ${config.throughput.warmupMs / 1000} s warm-up; no subscribers; every server measured back to back after the other ` +
-        'measures, order rotated per run. Server CPU per ack: all its threads (and its Redis) over the window ÷ acks. ' +
+        `after a ${config.throughput.warmupMs / 1000} s warm-up; no subscribers; paired: after the other measures all servers are ` +
+        'started, then each level is measured on one after the other (order rotated per run), so their windows lie seconds apart. ' +
+        'Server CPU per ack: all its threads (and its Redis) over the window ÷ acks. ' +
         '**Tocsin acknowledges only after a durable commit** (SQLite WAL, ' +
         '`synchronous=FULL`, group commit; or Redis AOF); **the peers keep alarms in memory and give no durability.**',
     );

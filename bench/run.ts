@@ -18,7 +18,7 @@ import { describeMachine } from './machine.ts';
 import { type AgentResult, measureAgent } from './measures/agent.ts';
 import { type AgentStormResult, measureAgentStorm } from './measures/agent-storm.ts';
 import { measureScale, type ScalePoint } from './measures/scale.ts';
-import { type PassResult, type PhaseContext, publishPass, runPass } from './phases.ts';
+import { type PassResult, type PhaseContext, publishRound, runPass } from './phases.ts';
 import { type ProfileReport, profilePass } from './profile-pass.ts';
 import { renderReport } from './report.ts';
 import { checkTarget } from './target-check.ts';
@@ -80,11 +80,13 @@ try {
   if (config.phases.includes('publish')) {
     for (let run = 1; run <= config.runs; run++) {
       const order = targets.map((_, i) => targets[(i + run - 1) % targets.length] as TargetName);
-      for (const name of order) {
-        log(`publish ${run}/${config.runs} · ${TARGETS[name].label} (${elapsed()})`);
-        const pass = passes.find((p) => p.target === name && p.run === run) as PassResult;
-        await publishPass(TARGETS[name], { config, fdLimit: machine.fdLimit, log }, pass);
-      }
+      log(`publish ${run}/${config.runs}: ${order.map((n) => TARGETS[n].label).join(', ')} (${elapsed()})`);
+      const into = order.map((name) => passes.find((p) => p.target === name && p.run === run) as PassResult);
+      await publishRound(
+        order.map((name) => TARGETS[name]),
+        { config, fdLimit: machine.fdLimit, log },
+        into,
+      );
     }
   }
   if (config.phases.includes('agent')) {
