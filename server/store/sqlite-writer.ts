@@ -5,8 +5,11 @@ export type WriterRequest =
   /** alarms: JSON of NewAlarm[]; SQLite takes the columns apart itself (see writerMain). */
   | { op: 'append'; time: number; alarms: string }
   | { op: 'prune'; cutoffTime: number; maxCount: number }
-  /** Scheduled alarms due now: each leaves `scheduled` and enters `alarms` in one transaction. */
-  | { op: 'release'; time: number; scheduledIds: number[]; alarms: string }
+  /**
+   * Scheduled alarms due now: each leaves `scheduled` and enters `alarms` in one transaction.
+   * alarms: each one's JSON (a NewAlarm), in the order of scheduledIds.
+   */
+  | { op: 'release'; time: number; scheduledIds: number[]; alarms: string[] }
   | { op: 'close' };
 
 type WriterReply =
@@ -97,14 +100,13 @@ function writerMain(): void {
     },
     release(
       seq: number,
-      request: { time: number; scheduledIds: number[]; alarms: string },
+      request: { time: number; scheduledIds: number[]; alarms: string[] },
     ): (number | null)[] {
-      const alarms = JSON.parse(request.alarms) as unknown[];
       return inTransaction(seq, () =>
         request.scheduledIds.map((scheduledId, i) => {
           // Released by another process meanwhile: its row is gone, and so is this alarm's turn.
           if (Number(unschedule.run(scheduledId).changes) === 0) return null;
-          return insertAll(request.time, JSON.stringify([alarms[i]]))[0] ?? null;
+          return insertAll(request.time, `[${request.alarms[i]}]`)[0] ?? null;
         }),
       );
     },

@@ -433,7 +433,8 @@ export class SqliteStore implements AlarmStore, TokenStore {
       op: 'release',
       time,
       scheduledIds: rows.map((row) => row.id),
-      alarms: JSON.stringify(alarms),
+      // Each alarm's JSON as the schedule holds it: the writer inserts it without parsing it again.
+      alarms: rows.map((row) => row.alarm),
     });
     let released = 0;
     for (const [i, id] of ids.entries()) {
