@@ -73,15 +73,13 @@ export function leasedRedisRateStore(
     commands.tocsinRateTake(nameSpace + key, size, windowMs).then(
       ([total, ttl]) => {
         const first = total - size + 1;
-        const endsAt = now() + Math.max(0, ttl);
-        for (const [i, callback] of callbacks.entries()) {
-          callback(null, { current: first + i, ttl: Math.max(0, ttl) });
-        }
-        const rest: Lease = { next: first + callbacks.length, last: total, endsAt };
-        if (rest.next <= rest.last && ttl > 0) leases.set(key, rest);
+        const left = Math.max(0, ttl);
+        const at = now();
+        for (const [i, callback] of callbacks.entries()) callback(null, { current: first + i, ttl: left });
+        const rest: Lease = { next: first + callbacks.length, last: total, endsAt: at + left };
+        if (rest.next <= rest.last && left > 0) leases.set(key, rest);
         // Leases of tokens that stopped publishing: dropped once there are many, never unbounded.
-        if (leases.size > MAX_LEASES)
-          for (const [k, l] of leases) if (l.endsAt <= endsAt - ttl) leases.delete(k);
+        if (leases.size > MAX_LEASES) for (const [k, l] of leases) if (l.endsAt <= at) leases.delete(k);
       },
       (error: unknown) => {
         const failure = error instanceof Error ? error : new Error(String(error));
