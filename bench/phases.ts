@@ -163,17 +163,12 @@ export function streamsPhase(
   );
 }
 
-export function publishPhase(spec: TargetSpec, ctx: PhaseContext): Promise<ThroughputPoint[]> {
-  return withServer(spec, serverOptions(ctx, ctx.config.heartbeatMs), (server) =>
-    withPublisher(server, async (publisher) => {
-      const points = await measureThroughput(publisher, ctx.config.throughput, () => server.cpuNs());
-      for (const p of points)
-        ctx.log(
-          `    publish ×${p.concurrency}: ${p.ackedPerSec.toFixed(0)} acked/s, server CPU ${p.cpuUsPerAck.toFixed(1)} µs per ack`,
-        );
-      return points;
-    }),
-  );
+/** Measure 3 for one server alone (the profile pass): a round of one; its failures are thrown. */
+export async function publishPhase(spec: TargetSpec, ctx: PhaseContext): Promise<ThroughputPoint[]> {
+  const pass: PassResult = { target: spec.name, run: 0, fanout: [], throughput: [], errors: [] };
+  await publishRound([spec], ctx, [pass]);
+  if (pass.errors.length > 0) throw new Error(pass.errors.join('; '));
+  return pass.throughput;
 }
 
 /** Idle and streams (publish runs in its own pass); a phase that fails is recorded and the pass goes on. */

@@ -67,11 +67,11 @@ let agentStorm: AgentStormResult | undefined;
 let scale: ScalePoint[] = [];
 const measureErrors: string[] = [];
 let profiles: ProfileReport[] = [];
+// Rotate the order each run so that no server always goes first (warm caches, page cache, thermal).
+const orderOf = (run: number) => targets.map((_, i) => targets[(i + run - 1) % targets.length] as TargetName);
 try {
   for (let run = 1; run <= config.runs; run++) {
-    // Rotate the order each run so that no server always goes first (warm caches, page cache, thermal).
-    const order = targets.map((_, i) => targets[(i + run - 1) % targets.length] as TargetName);
-    for (const name of order) {
+    for (const name of orderOf(run)) {
       log(`run ${run}/${config.runs} · ${TARGETS[name].label} (${elapsed()})`);
       const ctx: PhaseContext = { config, fdLimit: machine.fdLimit, log };
       passes.push(await runPass(TARGETS[name], run, ctx, idleSteps));
@@ -79,7 +79,7 @@ try {
   }
   if (config.phases.includes('publish')) {
     for (let run = 1; run <= config.runs; run++) {
-      const order = targets.map((_, i) => targets[(i + run - 1) % targets.length] as TargetName);
+      const order = orderOf(run);
       log(`publish ${run}/${config.runs}: ${order.map((n) => TARGETS[n].label).join(', ')} (${elapsed()})`);
       const into = order.map((name) => passes.find((p) => p.target === name && p.run === run) as PassResult);
       await publishRound(
