@@ -34,16 +34,23 @@ local function unpad(member)
   if seq == '' then seq = '0' end
   return ms .. '-' .. seq
 end
+-- Each index's type, learnt once per script call: a batch's alarms mostly share a few indexes.
+local kinds = {}
 local function indexAdd(key, id)
-  if redis.call('TYPE', key).ok == 'stream' then
+  local kind = kinds[key]
+  if kind == nil then kind = redis.call('TYPE', key).ok end
+  if kind == 'stream' then
     redis.call('XADD', key, id, 'i', '')
+    kinds[key] = 'stream'
     return
   end
   redis.call('ZADD', key, 0, pad(id))
+  kinds[key] = 'zset'
   if redis.call('ZCARD', key) > COMPACT_MAX then
     local members = redis.call('ZRANGE', key, 0, -1)
     redis.call('DEL', key)
     for _, member in ipairs(members) do redis.call('XADD', key, unpad(member), 'i', '') end
+    kinds[key] = 'stream'
   end
 end
 `;

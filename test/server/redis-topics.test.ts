@@ -96,6 +96,26 @@ describe.skipIf(skip !== null)('Redis: per-topic structures are bounded', () => 
     }
   }, 60_000);
 
+  it('turns an index into a stream in the middle of one batch and keeps every entry', async () => {
+    const store = open(4);
+    // One event-loop turn: one script call, which learns each index's type once and must notice the
+    // conversion it makes itself after the 64th entry.
+    const appended = await Promise.all(
+      Array.from({ length: 150 }, (_, i) => store.append(alarm(i % 3 === 0 ? `side-${i}` : 'batch', i))),
+    );
+    const batch = appended.filter((_, i) => i % 3 !== 0).map((a) => a.id);
+    const db4 = new Redis(redis.url(4));
+    try {
+      expect(await db4.type('tocsin:alarms:topic:batch')).toBe('stream');
+      expect(await db4.xlen('tocsin:alarms:topic:batch')).toBe(batch.length);
+      expect(await db4.type('tocsin:alarms:topic:side-3')).toBe('zset');
+    } finally {
+      db4.disconnect();
+    }
+    const read = await store.read(null, { user: 'nobody', topics: ['batch'] }, 1_000);
+    expect(read.map((a) => a.id)).toEqual(batch);
+  }, 60_000);
+
   it('keeps reading and pruning data written by the previous layout (stream indexes, a registry set)', async () => {
     const old = new Redis(redis.url(3));
     const json = (fields: Record<string, unknown>) =>
