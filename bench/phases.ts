@@ -239,7 +239,7 @@ export async function publishRound(
           const [point] = await measureThroughput(
             publisher,
             { ...ctx.config.throughput, concurrency: [concurrency] },
-            () => server.cpuNs(),
+            { total: () => server.cpuNs(), store: () => server.storeCpuNs() },
           );
           if (point === undefined) continue;
           pass.throughput.push(point);

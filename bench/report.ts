@@ -48,6 +48,14 @@ function fmt(s: Spread, digits = 1, unit = ''): string {
   return `${num(s.median, digits)}${u} (${num(s.min, digits)}–${num(s.max, digits)})`;
 }
 
+/** Server CPU per ack, with its Redis's share (median) when it has one. */
+function cpuCell(point: { cpuUs: Spread; storeCpuUs: Spread } | undefined): string {
+  if (point === undefined) return 'n/a';
+  const total = fmt(point.cpuUs, 1, 'µs');
+  const store = point.storeCpuUs;
+  return store.n === 0 || store.median === 0 ? total : `${total}, of which Redis ${num(store.median, 1)} µs`;
+}
+
 function ratio(a: Spread, b: Spread): string {
   if (a.n === 0 || b.n === 0 || b.median === 0) return 'n/a';
   return `${(a.median / b.median).toFixed(2)}×`;
@@ -81,7 +89,7 @@ interface Aggregate {
   loopDelayP99Ms: Spread;
   cpuAt15s: Spread;
   fanout: Map<number, { p50: Spread; p99: Spread; max: Spread; missing: number }>;
-  publish: Map<number, { acked: Spread; p99: Spread; cpuUs: Spread; failed: number }>;
+  publish: Map<number, { acked: Spread; p99: Spread; cpuUs: Spread; storeCpuUs: Spread; failed: number }>;
   bestPublish: Spread;
   storm: StormAggregate;
   /** The storm as agents make it (their backoff jitter). */
@@ -126,7 +134,10 @@ function aggregate(passes: PassResult[]): Aggregate {
       missing: rows.reduce((n, r) => n + r.missing, 0),
     });
   }
-  const publish = new Map<number, { acked: Spread; p99: Spread; cpuUs: Spread; failed: number }>();
+  const publish = new Map<
+    number,
+    { acked: Spread; p99: Spread; cpuUs: Spread; storeCpuUs: Spread; failed: number }
+  >();
   const levels = [...new Set(passes.flatMap((p) => p.throughput.map((t) => t.concurrency)))].sort(
     (a, b) => a - b,
   );
@@ -136,6 +147,7 @@ function aggregate(passes: PassResult[]): Aggregate {
       acked: spread(rows.map((r) => r.ackedPerSec)),
       p99: spread(rows.map((r) => r.p99)),
       cpuUs: spread(rows.map((r) => r.cpuUsPerAck).filter((v) => Number.isFinite(v))),
+      storeCpuUs: spread(rows.map((r) => r.storeCpuUsPerAck).filter((v) => Number.isFinite(v))),
       failed: rows.reduce((n, r) => n + r.failed, 0),
     });
   }
@@ -275,7 +287,7 @@ export function renderReport(input: ReportInput): string {
       `Keep-alive connections each waiting for the ack before the next POST; ${config.throughput.durationMs / 1000} s window ` +
         `after a ${config.throughput.warmupMs / 1000} s warm-up; no subscribers; paired: after the other measures all servers are ` +
         'started, then each level is measured on one after the other (order rotated per run), so their windows lie seconds apart. ' +
-        'Server CPU per ack: all its threads (and its Redis) over the window ÷ acks. ' +
+        'Server CPU per ack: all its threads (and its Redis, whose share is given apart: on a real deployment it has a host of its own) over the window ÷ acks. ' +
         '**Tocsin acknowledges only after a durable commit** (SQLite WAL, ' +
         '`synchronous=FULL`, group commit; or Redis AOF); **the peers keep alarms in memory and give no durability.**',
     );
@@ -300,7 +312,7 @@ export function renderReport(input: ReportInput): string {
               return [
                 fmt(point?.acked ?? spread([]), 0, '/s'),
                 fmt(point?.p99 ?? spread([]), 1, 'ms'),
-                fmt(point?.cpuUs ?? spread([]), 1, 'µs'),
+                cpuCell(point),
               ];
             }),
           ];

@@ -55,6 +55,8 @@ export interface RunningServer {
   readonly pid: number;
   /** CPU time (ns) of the server's threads, and of its private Redis when it has one. */
   cpuNs(): number;
+  /** Of that, its private Redis's (0 without one): the share a separate Redis host would take. */
+  storeCpuNs(): number;
   /** Asks the server to run a full GC (the preload's SIGUSR2 handler). */
   gc(): void;
   /** Starts timing the server's event loop (the preload's monitorEventLoopDelay). */
@@ -195,6 +197,7 @@ export async function startServer(spec: TargetSpec, options: ServerOptions): Pro
     token,
     pid: child.pid as number,
     cpuNs: () => cpuNs(child.pid as number) + (redis?.pid === undefined ? 0 : cpuNs(redis.pid)),
+    storeCpuNs: () => (redis?.pid === undefined ? 0 : cpuNs(redis.pid)),
     gc: () => child.kill('SIGUSR2'),
     startLoopDelay: () => ask<void>(child, 'eld-start', 'eld-started'),
     stopLoopDelay: () => ask<EventLoopDelay>(child, 'eld-stop', 'eld'),

@@ -21,6 +21,8 @@ export interface ThroughputPoint {
    * that decides throughput once the server is the bottleneck.
    */
   cpuUsPerAck: number;
+  /** Of cpuUsPerAck, what the server's private Redis spent (0 without one). */
+  storeCpuUsPerAck: number;
   failed: number;
   p50: number;
   p99: number;
@@ -29,19 +31,21 @@ export interface ThroughputPoint {
 export async function measureThroughput(
   publisher: Publisher,
   config: ThroughputConfig,
-  serverCpuNs: () => number,
+  cpu: { total(): number; store(): number },
 ): Promise<ThroughputPoint[]> {
   const points: ThroughputPoint[] = [];
   for (const concurrency of config.concurrency) {
     // The warm-up runs apart, so that the CPU read covers the measured window alone.
     if (config.warmupMs > 0) await publisher.throughput(concurrency, config.warmupMs, 0);
-    const before = serverCpuNs();
+    const before = { total: cpu.total(), store: cpu.store() };
     const r = await publisher.throughput(concurrency, config.durationMs, 0);
-    const cpuNs = serverCpuNs() - before;
+    const cpuNs = cpu.total() - before.total;
+    const storeNs = cpu.store() - before.store;
     points.push({
       concurrency,
       ackedPerSec: r.acked / (r.ms / 1000),
       cpuUsPerAck: r.acked === 0 ? Number.NaN : cpuNs / 1000 / r.acked,
+      storeCpuUsPerAck: r.acked === 0 ? Number.NaN : storeNs / 1000 / r.acked,
       failed: r.failed,
       p50: r.p50,
       p99: r.p99,

@@ -42,7 +42,17 @@ describe('bench pass/fail', () => {
       passes: [
         pass({
           fanout: [{ subscribers: 100, samples: 99, p50: 1, p99: 2, max: 3, missing: 1 }],
-          throughput: [{ concurrency: 128, ackedPerSec: 1, cpuUsPerAck: 50, failed: 2, p50: 1, p99: 1 }],
+          throughput: [
+            {
+              concurrency: 128,
+              ackedPerSec: 1,
+              cpuUsPerAck: 50,
+              storeCpuUsPerAck: 0,
+              failed: 2,
+              p50: 1,
+              p99: 1,
+            },
+          ],
           errors: ['streams: could not open\nmore detail'],
         }),
       ],
