@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { createServer, type RequestListener, type Server } from 'node:http';
+import { stripTypeScriptTypes } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
@@ -42,9 +43,16 @@ const STATIC: Record<string, string> = {
 };
 const FETCH_EVENT_SOURCE = 'node_modules/@microsoft/fetch-event-source/lib/esm/';
 
+/** TypeScript modules the page loads as JavaScript (erasable syntax: stripping the types is enough). */
+const STRIPPED: Record<string, string> = {
+  '/lib/fetch-event-source-options.js': 'test/helpers/fetch-event-source-options.ts',
+};
+
 async function staticFile(path: string): Promise<string | null> {
   const mapped = STATIC[path];
   if (mapped !== undefined) return readFile(`${ROOT}${mapped}`, 'utf8');
+  const typed = STRIPPED[path];
+  if (typed !== undefined) return stripTypeScriptTypes(await readFile(`${ROOT}${typed}`, 'utf8'));
   // fetch-event-source's ESM build imports './fetch' and './parse' without an extension.
   const module = /^\/lib\/fetch-event-source\/(index|fetch|parse)(\.js)?$/.exec(path)?.[1];
   if (module !== undefined) return readFile(`${ROOT}${FETCH_EVENT_SOURCE}${module}.js`, 'utf8');

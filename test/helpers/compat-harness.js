@@ -41,43 +41,28 @@
     stop = () => source.close();
   }
 
-  class FatalError extends Error {}
-  class RetriableError extends Error {}
-
   async function fetchEventSourceClient(url, token) {
     const { fetchEventSource } = await import('/lib/fetch-event-source/index.js');
+    // The options docs/api.md lists, from the same module the Node suite imports.
+    const { tocsinStreamOptions } = await import('/lib/fetch-event-source-options.js');
     const controller = new AbortController();
     stop = () => controller.abort();
-    fetchEventSource(url, {
-      headers: { Authorization: `Bearer ${token}` },
-      signal: controller.signal,
-      openWhenHidden: true,
-      async onopen(response) {
-        const type = response.headers.get('content-type') ?? '';
-        if (response.ok && type.startsWith('text/event-stream')) {
-          rec.opens++;
-          return;
-        }
-        // 4xx other than 429 will not get better by retrying: stop.
-        if (response.status >= 400 && response.status < 500 && response.status !== 429) {
-          throw new FatalError(`status ${response.status}`);
-        }
-        throw new RetriableError(`status ${response.status}`);
+    const sink = {
+      opened: () => {
+        rec.opens++;
       },
-      onmessage(message) {
-        if (message.event === 'alarm') onAlarm(message.id, message.data);
-        else if (message.event === 'ready') rec.readies++;
-        else rec.empty++;
+      alarm: onAlarm,
+      ready: () => {
+        rec.readies++;
       },
-      onclose() {
-        // The server ended the stream (a restart): fetch-event-source would resolve and stop.
-        throw new RetriableError('stream ended');
+      other: () => {
+        rec.empty++;
       },
-      onerror(error) {
+      error: () => {
         rec.errors++;
-        if (error instanceof FatalError) throw error;
       },
-    }).catch((error) => {
+    };
+    fetchEventSource(url, tocsinStreamOptions(token, controller.signal, sink)).catch((error) => {
       rec.closed = true;
       rec.failure = String(error.message ?? error);
     });

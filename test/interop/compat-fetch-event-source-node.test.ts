@@ -2,6 +2,7 @@ import { fetchEventSource } from '@microsoft/fetch-event-source';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { compatibilityChecks } from '../helpers/compat-checks.ts';
 import { type ClientDriver, emptyRecord } from '../helpers/compat-clients.ts';
+import { tocsinStreamOptions } from '../helpers/fetch-event-source-options.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
 // fetch-event-source 2.0.1 is written for browsers: it calls window.setTimeout, window.fetch and
@@ -10,45 +11,30 @@ const g = globalThis as Record<string, unknown>;
 g.window ??= globalThis;
 g.document ??= { hidden: false, addEventListener() {}, removeEventListener() {} };
 
-class FatalError extends Error {}
-class RetriableError extends Error {}
-
-/** @microsoft/fetch-event-source in Node, with the options docs/api.md lists (the browser harness has the same). */
+/** @microsoft/fetch-event-source in Node, with the options docs/api.md lists (the browser harness loads the same module). */
 const fetchEventSourceNode: ClientDriver = {
   name: 'fetch-event-source (Node)',
   async open(url, token) {
     const rec = emptyRecord();
     const controller = new AbortController();
-    fetchEventSource(url, {
-      headers: { Authorization: `Bearer ${token}` },
-      signal: controller.signal,
-      openWhenHidden: true,
-      fetch: globalThis.fetch,
-      async onopen(response) {
-        const type = response.headers.get('content-type') ?? '';
-        if (response.ok && type.startsWith('text/event-stream')) {
-          rec.opens++;
-          return;
-        }
-        if (response.status >= 400 && response.status < 500 && response.status !== 429) {
-          throw new FatalError(`status ${response.status}`);
-        }
-        throw new RetriableError(`status ${response.status}`);
+    const options = tocsinStreamOptions(token, controller.signal, {
+      opened: () => {
+        rec.opens++;
       },
-      onmessage(message) {
-        if (message.event === 'alarm') {
-          rec.alarms.push({ id: message.id, title: (JSON.parse(message.data) as { title: string }).title });
-        } else if (message.event === 'ready') rec.readies++;
-        else rec.empty++;
+      alarm: (id, data) => {
+        rec.alarms.push({ id, title: (JSON.parse(data) as { title: string }).title });
       },
-      onclose() {
-        throw new RetriableError('stream ended');
+      ready: () => {
+        rec.readies++;
       },
-      onerror(error) {
+      other: () => {
+        rec.empty++;
+      },
+      error: () => {
         rec.errors++;
-        if (error instanceof FatalError) throw error;
       },
-    }).catch((error: Error) => {
+    });
+    fetchEventSource(url, { ...options, fetch: globalThis.fetch }).catch((error: Error) => {
       rec.closed = true;
       rec.failure = error.message;
     });
