@@ -46,12 +46,15 @@ export interface RedisStoreOptions {
   /** Namespace of every key (default `tocsin:`), so several deployments can share one database. */
   keyPrefix?: string;
   log?: StoreLog;
+  /** An operation Redis has not answered within this is a Redis that stopped answering (default 5 s). */
+  commandDeadlineMs?: number;
 }
 
 /** Retention removes at most this many alarms per Lua call, so Redis never blocks long. */
 const PRUNE_CHUNK = 1_000;
-/** An operation Redis has not answered within this is a Redis that stopped answering. */
 const COMMAND_DEADLINE_MS = 5_000;
+/** A deadline timer this late fired after a stretch of our own work, not after Redis's silence. */
+const LATE_TIMER_MS = 100;
 const U64_MAX = '18446744073709551615';
 
 function keysFor(prefix: string) {
@@ -117,6 +120,7 @@ export class RedisStore implements AlarmStore, TokenStore {
   readonly #retention: { maxAgeMs: number; maxCount: number };
   readonly #now: (() => number) | undefined;
   readonly #log: StoreLog;
+  readonly #deadlineMs: number;
   /** host:port for messages (never the URL: it may carry a password). */
   readonly #address: string;
   readonly #listeners = new Set<AlarmListener>();
@@ -139,6 +143,7 @@ export class RedisStore implements AlarmStore, TokenStore {
     this.#retention = options.retention;
     this.#now = options.now;
     this.#log = options.log ?? silent;
+    this.#deadlineMs = options.commandDeadlineMs ?? COMMAND_DEADLINE_MS;
     this.#writes = new WriteHealth(this.#log);
     this.#address = new URL(options.url).host;
     this.#firstAttempt = new Promise((resolve) => {
@@ -294,19 +299,42 @@ export class RedisStore implements AlarmStore, TokenStore {
    */
   async #run<T>(operation: () => Promise<T>): Promise<T> {
     await this.#ready();
-    const deadline = setTimeout(() => {
-      if (this.#redis.status !== 'ready') return; // another operation already dropped it
-      this.#log.warn({ deadlineMs: COMMAND_DEADLINE_MS }, 'Redis stopped answering; reconnecting');
-      this.#redis.disconnect(true);
-    }, COMMAND_DEADLINE_MS);
-    deadline.unref();
+    // The deadline is Redis's silence, not our event loop's: a long stretch of our own work (a
+    // reconnect storm) must not count against it. So it starts once the command is written (auto-
+    // pipelined commands go out from an immediate, queued before this one); a timer that fires late
+    // (we were busy) starts it again; and the verdict waits for an immediate, which runs after the
+    // loop has read its sockets, so an answer already received is taken, not mistaken for silence.
+    let settled = false;
+    let deadline: NodeJS.Timeout | undefined;
+    let promise: Promise<T>;
     try {
-      return await operation();
+      promise = operation();
+    } catch (error) {
+      promise = Promise.reject(error);
+    }
+    const watch = () => {
+      const due = performance.now() + this.#deadlineMs;
+      deadline = setTimeout(() => {
+        if (settled) return;
+        if (performance.now() - due > LATE_TIMER_MS) return watch();
+        setImmediate(() => {
+          if (settled || this.#redis.status !== 'ready') return; // answered, or already dropped
+          this.#log.warn({ deadlineMs: this.#deadlineMs }, 'Redis stopped answering; reconnecting');
+          this.#redis.disconnect(true);
+        });
+      }, this.#deadlineMs);
+      deadline.unref();
+    };
+    const arm = setImmediate(watch);
+    try {
+      return await promise;
     } catch (error) {
       if (error instanceof StoreError) throw error;
       if (this.#closed) throw new StoreError('closed', 'the store is closed', { cause: error });
       throw new StoreError('unavailable', `Redis: ${(error as Error).message}`, { cause: error });
     } finally {
+      settled = true;
+      clearImmediate(arm);
       clearTimeout(deadline);
     }
   }
