@@ -108,6 +108,8 @@ export type PublisherRequest =
 export interface BurstResult {
   ids: number[];
   failed: number;
+  /** Why, per kind: `status 503`, `error ECONNRESET`, `no answer by the deadline`. */
+  failures: Record<string, number>;
   ms: number;
 }
 

@@ -45,52 +45,67 @@ async function single(): Promise<SingleResult> {
   return { id, sentAt, ackedAt };
 }
 
-async function burst(count: number, concurrency: number): Promise<BurstResult> {
+/** One publish's outcome: its id, or why there is none. */
+type Outcome = { id: number } | { failure: string };
+
+function outcomeOf(response: { status: number; body: string }): Outcome {
+  const id = ackedId(response.status, response.body);
+  return Number.isNaN(id) ? { failure: `status ${response.status}` } : { id };
+}
+
+function failureOf(error: unknown): Outcome {
+  return { failure: `error ${(error as { code?: string }).code ?? (error as Error).message}` };
+}
+
+function summarise(outcomes: Outcome[], start: number): BurstResult {
   const ids: number[] = [];
-  let failed = 0;
+  const failures: Record<string, number> = {};
+  for (const outcome of outcomes) {
+    if ('id' in outcome) ids.push(outcome.id);
+    else failures[outcome.failure] = (failures[outcome.failure] ?? 0) + 1;
+  }
+  ids.sort((a, b) => a - b);
+  return { ids, failed: outcomes.length - ids.length, failures, ms: monoMs() - start };
+}
+
+async function burst(count: number, concurrency: number): Promise<BurstResult> {
+  const outcomes: Outcome[] = [];
   let next = 0;
   const start = monoMs();
   const lane = async (i: number) => {
     while (next < count) {
       next++;
-      const response = await client(i)
-        .request(request)
-        .catch(() => ({ status: 0, body: '' }));
-      const id = ackedId(response.status, response.body);
-      if (Number.isNaN(id)) failed++;
-      else ids.push(id);
+      outcomes.push(await client(i).request(request).then(outcomeOf, failureOf));
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, count) }, (_, i) => lane(i)));
-  ids.sort((a, b) => a - b);
-  return { ids, failed, ms: monoMs() - start };
+  return summarise(outcomes, start);
 }
 
 const TRICKLE_LANE = 1_000;
 
 async function trickle(count: number, gapMs: number, deadlineMs: number): Promise<BurstResult> {
   const start = monoMs();
-  const deadline = new Promise<number>((resolve) => setTimeout(() => resolve(Number.NaN), deadlineMs));
-  const results = await Promise.all(
+  const deadline = new Promise<Outcome>((resolve) =>
+    setTimeout(() => resolve({ failure: 'no answer by the deadline' }), deadlineMs),
+  );
+  const outcomes = await Promise.all(
     Array.from({ length: count }, (_, i) =>
       Promise.race([
         deadline,
-        new Promise<number>((resolve) => {
+        new Promise<Outcome>((resolve) => {
           setTimeout(() => {
             // Lanes of their own, opened beforehand (prepare-trickle), never one still busy.
             client(TRICKLE_LANE + i)
               .request(request)
-              .then(
-                (r) => resolve(ackedId(r.status, r.body)),
-                () => resolve(Number.NaN),
-              );
+              .then(outcomeOf, failureOf)
+              .then(resolve);
           }, i * gapMs);
         }),
       ]),
     ),
   );
-  const ids = results.filter((id) => !Number.isNaN(id)).sort((a, b) => a - b);
-  return { ids, failed: count - ids.length, ms: monoMs() - start };
+  return summarise(outcomes, start);
 }
 
 async function throughput(

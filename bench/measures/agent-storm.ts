@@ -63,7 +63,10 @@ export async function measureAgentStorm(
     const t0 = monoMs();
     proxy.reset();
     const missed = await publisher.burst(config.missed, 16);
-    if (missed.failed > 0) throw new Error(`${missed.failed} of the missed alarms were not acknowledged`);
+    if (missed.failed > 0)
+      throw new Error(
+        `${missed.failed} of the missed alarms were not acknowledged (${JSON.stringify(missed.failures)})`,
+      );
     const lastMissed = missed.ids.at(-1) as number;
     const times = (await all<number[]>({ op: 'await', lastId: lastMissed, timeoutMs: config.capMs })).flat();
     const serverCpuMs = (cpuNs(server.pid) - cpuBefore) / 1e6;

@@ -17,7 +17,7 @@ import { SubscriberPool } from '../subscribers.ts';
 import { BENCH_REDIS, type RunningServer, startServer, TARGETS } from '../targets.ts';
 import type { FanoutConfig, FanoutResult } from './fanout.ts';
 import { type AlarmCursor, measureFanout } from './fanout.ts';
-import { measureStorm, type StormConfig, type StormResult, type StormServer } from './storm.ts';
+import { measureStorm, type StormConfig, type StormResult, type StormServer, warningsIn } from './storm.ts';
 
 export interface ScaleConfig {
   instances: number[];
@@ -104,6 +104,7 @@ async function measureSize(
       kill: async () => {
         await Promise.all(servers.map((s) => s.kill()));
       },
+      warnings: () => servers.flatMap((s) => warningsIn(s.stderr())),
     };
     const storm = await measureStorm(
       cluster,

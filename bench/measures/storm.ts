@@ -47,6 +47,8 @@ export interface StormServer {
   streams(): Promise<number>;
   /** Ends it at once, when a storm went past its cap. */
   kill(): Promise<void>;
+  /** Its latest warnings and errors (log lines), to say why a publish was refused. */
+  warnings(): string[];
 }
 
 export function stormServer(server: RunningServer): StormServer {
@@ -54,7 +56,16 @@ export function stormServer(server: RunningServer): StormServer {
     cpuNs: () => cpuNs(server.pid),
     streams: async () => (await health(server)).streams,
     kill: () => server.kill(),
+    warnings: () => warningsIn(server.stderr()),
   };
+}
+
+/** pino's warn (40) and above, the last few: what a server said when it refused something. */
+export function warningsIn(log: string): string[] {
+  return log
+    .split('\n')
+    .filter((line) => /"level":(4|5|6)0\b/.test(line))
+    .slice(-3);
 }
 
 async function waitForStreams(server: StormServer, streams: number, timeoutMs: number): Promise<boolean> {
@@ -116,7 +127,10 @@ export async function measureStorm(
     throw new Error('the server still counts streams after the drop');
 
   const missed = await publisher.burst(config.missed, 16);
-  if (missed.failed > 0) throw new Error(`${missed.failed} of the missed alarms were not acknowledged`);
+  if (missed.failed > 0)
+    throw new Error(
+      `${missed.failed} of the missed alarms were not acknowledged (${JSON.stringify(missed.failures)})`,
+    );
   const lastMissed = missed.ids.at(-1) as number;
   const caughtUp = await pool.watch(lastMissed - 1, true);
 
@@ -145,7 +159,10 @@ export async function measureStorm(
   }
   const live = await trickle;
   if (notCaughtUp === 0 && live.failed > 0) {
-    throw new Error(`${live.failed} live alarms during the storm were not acknowledged`);
+    throw new Error(
+      `${live.failed} live alarms during the storm were not acknowledged (${JSON.stringify(live.failures)}); ` +
+        `server said: ${server.warnings().join(' | ') || 'nothing'}`,
+    );
   }
   const trickleIds = live.ids;
 
