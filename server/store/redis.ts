@@ -55,6 +55,8 @@ const PRUNE_CHUNK = 1_000;
 const COMMAND_DEADLINE_MS = 5_000;
 /** A deadline timer this late fired after a stretch of our own work, not after Redis's silence. */
 const LATE_TIMER_MS = 100;
+/** Late timers restart the deadline only this many deadlines after the write. */
+const LATE_RESTARTS_WITHIN = 3;
 const U64_MAX = '18446744073709551615';
 
 function keysFor(prefix: string) {
@@ -312,11 +314,16 @@ export class RedisStore implements AlarmStore, TokenStore {
     } catch (error) {
       promise = Promise.reject(error);
     }
+    let written = 0;
     const watch = () => {
       const due = performance.now() + this.#deadlineMs;
       deadline = setTimeout(() => {
         if (settled) return;
-        if (performance.now() - due > LATE_TIMER_MS) return watch();
+        // Late: we were busy. Start again, but not forever: a loop that never catches up still
+        // drops a silent Redis, after a few deadlines.
+        const now = performance.now();
+        if (now - due > LATE_TIMER_MS && now - written < LATE_RESTARTS_WITHIN * this.#deadlineMs)
+          return watch();
         setImmediate(() => {
           if (settled || this.#redis.status !== 'ready') return; // answered, or already dropped
           this.#log.warn({ deadlineMs: this.#deadlineMs }, 'Redis stopped answering; reconnecting');
@@ -325,7 +332,10 @@ export class RedisStore implements AlarmStore, TokenStore {
       }, this.#deadlineMs);
       deadline.unref();
     };
-    const arm = setImmediate(watch);
+    const arm = setImmediate(() => {
+      written = performance.now();
+      watch();
+    });
     try {
       return await promise;
     } catch (error) {

@@ -288,6 +288,36 @@ describe.skipIf(skip !== null)('Redis store while Redis is down', () => {
     expect(store.health()).toMatchObject({ ready: true });
   });
 
+  it('still drops a silent Redis while its own event loop keeps lagging', async () => {
+    const store = new RedisStore({
+      url: redis.url(),
+      retention: roomy,
+      keyPrefix: 'lagging:',
+      log,
+      commandDeadlineMs: 200,
+    });
+    stores.push(store);
+    await store.append(alarm('warm-up'));
+    // Every timer fires late: the loop is busy 150 ms out of every 160.
+    const lag = setInterval(() => {
+      const until = performance.now() + 150;
+      while (performance.now() < until) {
+        // busy
+      }
+    }, 10);
+    redis.pause();
+    const started = performance.now();
+    try {
+      await expect(store.append(alarm('unanswered'))).rejects.toMatchObject({ code: 'unavailable' });
+      // A few deadlines, not as long as the lag lasts.
+      expect(performance.now() - started).toBeLessThan(5_000);
+    } finally {
+      clearInterval(lag);
+      redis.resume();
+    }
+    await expect.poll(() => store.health().ready, { timeout: 15_000 }).toBe(true);
+  });
+
   it('starts while Redis is down: not ready and refusing, then ready once Redis is up', async () => {
     await redis.stop('SIGTERM');
     const store = open('late:');
