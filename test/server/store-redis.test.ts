@@ -263,28 +263,29 @@ describe.skipIf(skip !== null)('Redis store while Redis is down', () => {
   });
 
   it('does not take its own stalled event loop for a Redis that stopped answering', async () => {
+    const warnings: string[] = [];
     const store = new RedisStore({
       url: redis.url(),
       retention: roomy,
       keyPrefix: 'stall:',
-      log,
-      commandDeadlineMs: 200,
+      log: { ...log, warn: (_: object, message: string) => warnings.push(message) },
+      // Long enough for a loaded CI machine's Redis (an fsync per append) to answer in.
+      commandDeadlineMs: 1_000,
     });
     stores.push(store);
     await store.append(alarm('warm-up'));
-    const loggedBefore = logged.length;
     const pending = store.append(alarm('behind a stall'));
     // The batch is built in an immediate and ioredis writes it from the next one (auto-pipelining):
     // two turns later it is on the wire. Then the server is busy with other work (a storm's burst)
-    // for longer than the deadline while Redis answers at once.
+    // for longer than the deadline while Redis answers.
     await new Promise((resolve) => setImmediate(resolve));
     await new Promise((resolve) => setImmediate(resolve));
-    const until = performance.now() + 600;
+    const until = performance.now() + 1_500;
     while (performance.now() < until) {
       // busy: nothing else runs, not even the deadline's timer
     }
     await expect(pending).resolves.toMatchObject({ title: 'behind a stall' });
-    expect(logged.slice(loggedBefore)).not.toContain('Redis stopped answering; reconnecting');
+    expect(warnings).not.toContain('Redis stopped answering; reconnecting');
     expect(store.health()).toMatchObject({ ready: true });
   });
 
