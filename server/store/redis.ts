@@ -5,6 +5,7 @@ import { decodeAlarm, decodeToken, encodeAlarm, encodeToken } from './redis-code
 import { compareStreamIds, parseStreamId, streamIdTime } from './redis-ids.ts';
 import { SCRIPTS, type ScriptName } from './redis-scripts.ts';
 import { LogTail } from './redis-tail.ts';
+import { watchForSilence } from './silence-deadline.ts';
 import {
   type AlarmListener,
   type AlarmStore,
@@ -53,10 +54,6 @@ export interface RedisStoreOptions {
 /** Retention removes at most this many alarms per Lua call, so Redis never blocks long. */
 const PRUNE_CHUNK = 1_000;
 const COMMAND_DEADLINE_MS = 5_000;
-/** A deadline timer this late fired after a stretch of our own work, not after Redis's silence. */
-const LATE_TIMER_MS = 100;
-/** Late timers restart the deadline only this many deadlines after the write. */
-const LATE_RESTARTS_WITHIN = 3;
 const U64_MAX = '18446744073709551615';
 
 function keysFor(prefix: string) {
@@ -301,40 +298,16 @@ export class RedisStore implements AlarmStore, TokenStore {
    */
   async #run<T>(operation: () => Promise<T>): Promise<T> {
     await this.#ready();
-    // The deadline is Redis's silence, not our event loop's: a long stretch of our own work (a
-    // reconnect storm) must not count against it. So it starts once the command is written (auto-
-    // pipelined commands go out from an immediate, queued before this one); a timer that fires late
-    // (we were busy) starts it again; and the verdict waits for an immediate, which runs after the
-    // loop has read its sockets, so an answer already received is taken, not mistaken for silence.
-    let settled = false;
-    let deadline: NodeJS.Timeout | undefined;
     let promise: Promise<T>;
     try {
       promise = operation();
     } catch (error) {
       promise = Promise.reject(error);
     }
-    let written = 0;
-    const watch = () => {
-      const due = performance.now() + this.#deadlineMs;
-      deadline = setTimeout(() => {
-        if (settled) return;
-        // Late: we were busy. Start again, but not forever: a loop that never catches up still
-        // drops a silent Redis, after a few deadlines.
-        const now = performance.now();
-        if (now - due > LATE_TIMER_MS && now - written < LATE_RESTARTS_WITHIN * this.#deadlineMs)
-          return watch();
-        setImmediate(() => {
-          if (settled || this.#redis.status !== 'ready') return; // answered, or already dropped
-          this.#log.warn({ deadlineMs: this.#deadlineMs }, 'Redis stopped answering; reconnecting');
-          this.#redis.disconnect(true);
-        });
-      }, this.#deadlineMs);
-      deadline.unref();
-    };
-    const arm = setImmediate(() => {
-      written = performance.now();
-      watch();
+    const settle = watchForSilence(this.#deadlineMs, () => {
+      if (this.#redis.status !== 'ready') return; // already dropped
+      this.#log.warn({ deadlineMs: this.#deadlineMs }, 'Redis stopped answering; reconnecting');
+      this.#redis.disconnect(true);
     });
     try {
       return await promise;
@@ -343,9 +316,7 @@ export class RedisStore implements AlarmStore, TokenStore {
       if (this.#closed) throw new StoreError('closed', 'the store is closed', { cause: error });
       throw new StoreError('unavailable', `Redis: ${(error as Error).message}`, { cause: error });
     } finally {
-      settled = true;
-      clearImmediate(arm);
-      clearTimeout(deadline);
+      settle();
     }
   }
 
