@@ -236,12 +236,10 @@ export async function publishRound(
     for (const concurrency of ctx.config.throughput.concurrency) {
       for (const { server, publisher, pass } of started) {
         try {
-          const [point] = await measureThroughput(
-            publisher,
-            { ...ctx.config.throughput, concurrency: [concurrency] },
-            { total: () => server.cpuNs(), store: () => server.storeCpuNs() },
-          );
-          if (point === undefined) continue;
+          const point = await measureThroughput(publisher, concurrency, ctx.config.throughput, {
+            total: () => server.cpuNs(),
+            store: () => server.storeCpuNs(),
+          });
           pass.throughput.push(point);
           ctx.log(
             `    ${server.spec.label} publish ×${concurrency}: ${point.ackedPerSec.toFixed(0)} acked/s, server CPU ${point.cpuUsPerAck.toFixed(1)} µs per ack`,

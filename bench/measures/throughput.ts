@@ -28,28 +28,26 @@ export interface ThroughputPoint {
   p99: number;
 }
 
+/** One concurrency level: a warm-up, then the measured window. */
 export async function measureThroughput(
   publisher: Publisher,
-  config: ThroughputConfig,
+  concurrency: number,
+  window: Pick<ThroughputConfig, 'durationMs' | 'warmupMs'>,
   cpu: { total(): number; store(): number },
-): Promise<ThroughputPoint[]> {
-  const points: ThroughputPoint[] = [];
-  for (const concurrency of config.concurrency) {
-    // The warm-up runs apart, so that the CPU read covers the measured window alone.
-    if (config.warmupMs > 0) await publisher.throughput(concurrency, config.warmupMs, 0);
-    const before = { total: cpu.total(), store: cpu.store() };
-    const r = await publisher.throughput(concurrency, config.durationMs, 0);
-    const cpuNs = cpu.total() - before.total;
-    const storeNs = cpu.store() - before.store;
-    points.push({
-      concurrency,
-      ackedPerSec: r.acked / (r.ms / 1000),
-      cpuUsPerAck: r.acked === 0 ? Number.NaN : cpuNs / 1000 / r.acked,
-      storeCpuUsPerAck: r.acked === 0 ? Number.NaN : storeNs / 1000 / r.acked,
-      failed: r.failed,
-      p50: r.p50,
-      p99: r.p99,
-    });
-  }
-  return points;
+): Promise<ThroughputPoint> {
+  // The warm-up runs apart, so that the CPU read covers the measured window alone.
+  if (window.warmupMs > 0) await publisher.throughput(concurrency, window.warmupMs, 0);
+  const before = { total: cpu.total(), store: cpu.store() };
+  const r = await publisher.throughput(concurrency, window.durationMs, 0);
+  const cpuNs = cpu.total() - before.total;
+  const storeNs = cpu.store() - before.store;
+  return {
+    concurrency,
+    ackedPerSec: r.acked / (r.ms / 1000),
+    cpuUsPerAck: r.acked === 0 ? Number.NaN : cpuNs / 1000 / r.acked,
+    storeCpuUsPerAck: r.acked === 0 ? Number.NaN : storeNs / 1000 / r.acked,
+    failed: r.failed,
+    p50: r.p50,
+    p99: r.p99,
+  };
 }
