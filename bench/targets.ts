@@ -190,14 +190,15 @@ export async function startServer(spec: TargetSpec, options: ServerOptions): Pro
     throw error;
   }
   const token = options.shared?.token ?? (isTocsin ? (started.token as string) : peerToken);
+  const storeCpuNs = () => (redis?.pid === undefined ? 0 : cpuNs(redis.pid));
   return {
     spec,
     host: started.url.hostname,
     port: Number(started.url.port),
     token,
     pid: child.pid as number,
-    cpuNs: () => cpuNs(child.pid as number) + (redis?.pid === undefined ? 0 : cpuNs(redis.pid)),
-    storeCpuNs: () => (redis?.pid === undefined ? 0 : cpuNs(redis.pid)),
+    cpuNs: () => cpuNs(child.pid as number) + storeCpuNs(),
+    storeCpuNs,
     gc: () => child.kill('SIGUSR2'),
     startLoopDelay: () => ask<void>(child, 'eld-start', 'eld-started'),
     stopLoopDelay: () => ask<EventLoopDelay>(child, 'eld-stop', 'eld'),
